@@ -1,5 +1,53 @@
-"""hubasync: an asyncio client for the Docker Hub API."""
+"""hubasync: an asyncio client for the Docker Hub API.
+
+Typed resources for every documented operation, a rate limiter that reads Hub's headers,
+retries through tenacity, async pagination with prefetch, and bounded fan-out.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from ._client import HubClient
+from ._pagination import Page, Paginator
+from ._ratelimit import AdaptiveTokenBucket, BudgetUpdate, RateLimiter, RateLimitInfo
+from ._transport import ClientStats
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    DeleteImagesError,
+    HubError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    TransportError,
+    TwoFactorRequiredError,
+)
+from .fanout import Outcome, fan_out
+
+__all__ = [
+    "AdaptiveTokenBucket",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetUpdate",
+    "ClientStats",
+    "DeleteImagesError",
+    "HubClient",
+    "HubError",
+    "NotFoundError",
+    "Outcome",
+    "Page",
+    "Paginator",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimitInfo",
+    "RateLimiter",
+    "ResponseValidationError",
+    "ServerError",
+    "TransportError",
+    "TwoFactorRequiredError",
+    "__version__",
+    "fan_out",
+]

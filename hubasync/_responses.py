@@ -1,0 +1,170 @@
+"""Response deciphering as pure functions: body decoding and status → typed error.
+
+No I/O here (in the spirit of gidgethub's ``sansio``): the transport hands in the status,
+the raw body and the content type, and gets back JSON or the ``HubError`` to raise.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    HubError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+)
+
+__all__ = ["decode_json", "error_for_status", "hub_detail", "hub_txnid"]
+
+_ANON_PAGING = "pagination offset too large"
+_MAX_QUOTED = 300
+
+
+def decode_json(body: bytes, *, operation: str, status: int) -> Any:
+    """Decode a complete JSON body; empty → ``None``; anything else → ResponseValidationError."""
+    if not body or not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        snippet = body[:120].decode("utf-8", "replace")
+        raise ResponseValidationError(
+            f"{operation}: Hub answered {status} with a body that is not JSON "
+            f"(starts {snippet!r}); this is a Hub or proxy fault, try again later",
+            status=status,
+            body=body.decode("utf-8", "replace")[:2000],
+            operation=operation,
+        ) from None
+
+
+def decode_error_body(body: bytes) -> Any:
+    """Best-effort decoding of an error body: JSON if it parses, else the text."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", "replace")[:2000]
+
+
+def hub_detail(body: Any) -> str | None:
+    """What Hub said, from any of its error shapes (detail, message, text, plain text)."""
+    if isinstance(body, dict):
+        for key in ("detail", "message", "text", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:_MAX_QUOTED]
+        errinfo = body.get("errinfo")
+        if isinstance(errinfo, dict):
+            return hub_detail(errinfo)
+        return None
+    if isinstance(body, str) and body.strip():
+        text = body.strip()
+        if text.lstrip().startswith("<"):
+            return None  # an HTML error page says nothing useful
+        return text[:_MAX_QUOTED]
+    return None
+
+
+def hub_txnid(body: Any) -> str | None:
+    """Hub's transaction id, when the error body carries one."""
+    if isinstance(body, dict):
+        for key in ("txnid", "api_call_txnid"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        errinfo = body.get("errinfo")
+        if isinstance(errinfo, dict):
+            return hub_txnid(errinfo)
+    return None
+
+
+def _fields(body: Any) -> dict[str, list[str]]:
+    if not isinstance(body, dict):
+        return {}
+    raw = body.get("fields")
+    if raw is None and isinstance(body.get("errinfo"), dict):
+        raw = body["errinfo"].get("fields")
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            out[str(key)] = [str(v) for v in value]
+        else:
+            out[str(key)] = [str(value)]
+    return out
+
+
+def error_for_status(
+    status: int,
+    body: Any,
+    *,
+    operation: str,
+    authenticated: bool,
+    retry_at: float | None = None,
+) -> HubError:
+    """The typed error for a non-2xx answer, with a message a person can act on."""
+    said = hub_detail(body)
+    hub_said = f"; Hub said {said!r}" if said else ""
+    common: dict[str, Any] = {
+        "status": status,
+        "txnid": hub_txnid(body),
+        "body": body,
+        "operation": operation,
+    }
+    if status == 401:
+        hint = (
+            "the token was refused even after logging in again; check the credentials"
+            if authenticated
+            else "this operation needs credentials: pass username= and secret= (or token=) "
+            "to HubClient, or set DOCKERHUB_USERNAME/DOCKERHUB_TOKEN for HubClient.from_env()"
+        )
+        return AuthenticationError(f"{operation}: not authenticated{hub_said}; {hint}", **common)
+    if status == 403:
+        if said and _ANON_PAGING in said.lower():
+            return PermissionDeniedError(
+                f"{operation}: Docker Hub refuses anonymous paging past item 1000{hub_said}; "
+                "authenticate (username= and secret=, or token=) to page further, or stop "
+                "earlier with to_list(limit=...)",
+                **common,
+            )
+        return PermissionDeniedError(
+            f"{operation}: permission denied{hub_said}; the account may not access this "
+            "namespace or repository, or the token lacks the needed scope",
+            **common,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"{operation}: not found{hub_said}; check the namespace, repository and other "
+            "names (Hub answers 404 also for private repositories you cannot see)",
+            **common,
+        )
+    if status == 429:
+        return RateLimitError(
+            f"{operation}: rate limited by Docker Hub{hub_said}; wait for the limit to reset, "
+            "raise max_wait, or lower the request rate",
+            retry_at=retry_at,
+            **common,
+        )
+    if status in (400, 409, 422):
+        kind = {400: "bad request", 409: "conflict", 422: "unprocessable request"}[status]
+        return BadRequestError(
+            f"{operation}: Hub rejected the request ({kind}){hub_said}; fix the arguments "
+            "and try again",
+            fields=_fields(body),
+            **common,
+        )
+    if status >= 500:
+        return ServerError(
+            f"{operation}: Docker Hub failed with HTTP {status}{hub_said}; this is on Hub's "
+            "side, try again later",
+            **common,
+        )
+    return HubError(f"{operation}: unexpected HTTP {status} from Docker Hub{hub_said}", **common)

@@ -1,0 +1,407 @@
+"""The one place that sends: one logical request, with its retries.
+
+Order of one attempt: auth header → concurrency slot → limiter token → aiohttp → read body →
+limiter learns the headers → status → typed error or JSON. Slot and token are taken before
+aiohttp so that waiting for them never eats the request timeout, and the slot is given back
+before any backoff sleep. Retries run through tenacity (``AsyncRetrying``); which faults are
+retried is decided by the pure ``_retry.decide``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import aiohttp
+import attrs
+import tenacity
+from yarl import URL
+
+from ._auth import Authenticator, LoginRequest, login_error
+from ._clock import Clock, SkewEstimator
+from ._ratelimit import BudgetUpdate, RateLimiter, RateLimitInfo
+from ._responses import decode_error_body, decode_json, error_for_status
+from ._retry import (
+    RETRYABLE_STATUSES,
+    Fault,
+    RetryState,
+    backoff_delay,
+    decide,
+    rate_limit_deadline,
+)
+from .errors import HubError, RateLimitError, TransportError
+
+__all__ = ["ClientStats", "Request", "Response", "Transport"]
+
+QueryValue = str | int | float | bool
+Params = Mapping[str, QueryValue | None] | Sequence[tuple[str, QueryValue]]
+
+
+@attrs.define
+class ClientStats:
+    """Counters of one client (``hub.stats``).
+
+    Attributes:
+        requests: HTTP requests sent (every attempt, logins included).
+        retries: attempts that were repeated after a fault (429s included).
+        rate_limited: 429 answers received.
+        waited_s: seconds spent waiting for the rate limiter.
+        logins: logins and token refreshes performed.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited_s: float = 0.0
+    logins: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One logical API call, as a resource method describes it."""
+
+    operation: str  # e.g. "images.list": used in error messages
+    method: str
+    path: str  # starts with /v2/, already percent-encoded
+    params: Params | None = None
+    json: Any = attrs.field(default=None, repr=False)
+    idempotent: bool | None = None  # None: from the method (POST is not)
+    auth: bool = True  # send the bearer token when the client has one
+    expect_body: bool = True  # HEAD: no body to decode
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether repeating this request cannot repeat its effect."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() != "POST"
+
+
+@attrs.frozen
+class Response:
+    """A successful answer: status, headers and the decoded JSON (``None`` when empty)."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+
+
+class _Retry(Exception):
+    """Internal: the attempt failed in a way the retry policy says to repeat."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__("retry")
+        self.delay = delay
+
+
+def encode_query(params: Params | None) -> str:
+    """Hub's query form: booleans as ``true``/``false``, ``None`` values left out."""
+    if not params:
+        return ""
+    items = params.items() if isinstance(params, Mapping) else params
+    pairs: list[tuple[str, str]] = []
+    for key, value in items:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            pairs.append((key, "true" if value else "false"))
+        else:
+            pairs.append((key, str(value)))
+    return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
+
+
+class Transport:
+    """Sends requests for one client. Created by HubClient; not public."""
+
+    def __init__(
+        self,
+        *,
+        base_url: URL,
+        session: aiohttp.ClientSession | None,
+        max_concurrency: int,
+        limiter: RateLimiter,
+        authenticator: Authenticator,
+        timeout: float,
+        max_retries: int,
+        max_wait: float,
+        clock: Clock,
+        user_agent: str,
+    ) -> None:
+        self.base_url = base_url
+        self._base = str(base_url).rstrip("/")
+        self._session = session
+        self._owns_session = session is None
+        self._max_concurrency = max_concurrency
+        self._slots: asyncio.Semaphore | None = None  # created inside the running loop
+        self.limiter = limiter
+        self.auth = authenticator
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_retries = max_retries
+        self._max_wait = max_wait
+        self._clock = clock
+        self._headers = {"Accept": "application/json", "User-Agent": user_agent}
+        self.skew = SkewEstimator()
+        self.stats = ClientStats()
+        self.last_info: RateLimitInfo | None = None
+        self._last_reset_at: float | None = None
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this HubClient is closed; create a new one")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_concurrency + 2, limit_per_host=0)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session if we created it (a caller's session is left open)."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    def url_for(self, path: str, params: Params | None = None) -> str:
+        """``base_url`` + an API path (+ query). Never any other origin."""
+        if not path.startswith("/v2/") or "/../" in path or "/./" in path or "//" in path[1:]:
+            raise ValueError(f"internal error: refusing to send to path {path!r}")
+        query = encode_query(params)
+        return f"{self._base}{path}?{query}" if query else f"{self._base}{path}"
+
+    # -- sending ---------------------------------------------------------------------------
+    async def request(self, req: Request) -> Response:
+        """Send ``req`` with retries; return the successful Response or raise a HubError."""
+        state = RetryState()
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(_Retry),
+            wait=_wait_from_retry,
+            stop=tenacity.stop_never,
+            sleep=self._clock.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(req, state)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def send_login(self, login: LoginRequest) -> tuple[int, Any]:
+        """The authenticator's hook: POST a login body without a bearer token."""
+        return await self.send_login_raw(login.operation, login.path, login.body)
+
+    async def send_login_raw(
+        self, operation: str, path: str, body: Mapping[str, str]
+    ) -> tuple[int, Any]:
+        """POST to a login endpoint; 4xx answers come back as (status, body), not raised."""
+        self.stats.logins += 1
+        req = Request(
+            operation=operation,
+            method="POST",
+            path=path,
+            json=dict(body),
+            idempotent=True,  # a login changes nothing that a repeat could duplicate
+            auth=False,
+        )
+        try:
+            resp = await self.request(req)
+        except HubError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                return exc.status, exc.body
+            raise
+        return resp.status, resp.data
+
+    @staticmethod
+    def login_failed(operation: str, status: int, body: Any) -> HubError:
+        """The error for a refused login (secrets and tokens redacted from the body)."""
+        return login_error(status, body, None, operation=operation)
+
+    async def _attempt(self, req: Request, state: RetryState) -> Response:
+        token = await self.auth.token(self.send_login) if req.auth else None
+        headers = dict(self._headers)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        url = self.url_for(req.path, req.params)
+        session = self._ensure_session()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._max_concurrency)
+        async with self._slots:
+            self.stats.waited_s += await self.limiter.acquire()
+            update: BudgetUpdate | None = None
+            sent_at = self._clock.time()
+            try:
+                self.stats.requests += 1
+                try:
+                    async with session.request(
+                        req.method,
+                        URL(url, encoded=True),
+                        headers=headers,
+                        json=req.json,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                    ) as resp:
+                        body = await resp.read()
+                        status = resp.status
+                        resp_headers = resp.headers
+                except aiohttp.ClientConnectorError as exc:
+                    self._transport_fault(req, state, Fault.CONNECT, exc)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    self._transport_fault(req, state, Fault.TRANSPORT, exc)
+                received_at = self._clock.time()
+                info = RateLimitInfo.from_headers(resp_headers, received_at)
+                update = self._learn(info, sent_at, received_at)
+            finally:
+                await self.limiter.release(update)
+        return await self._handle(req, state, status, resp_headers, body, info, token)
+
+    def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
+        if info.date is not None:
+            self.skew.observe(info.date, sent_at, received_at)
+        reset_at = self.skew.to_local(info.reset) if info.reset is not None else None
+        if reset_at is not None:
+            self._last_reset_at = reset_at
+        if info.limit is not None or info.remaining is not None or info.reset is not None:
+            self.last_info = info
+        return BudgetUpdate(
+            limit=info.limit,
+            remaining=info.remaining,
+            reset_at=reset_at,
+            observed_at=received_at,
+        )
+
+    def _transport_fault(
+        self, req: Request, state: RetryState, fault: Fault, exc: BaseException
+    ) -> NoReturn:
+        if decide(
+            fault,
+            state,
+            idempotent=req.is_idempotent,
+            can_refresh=False,
+            max_retries=self._max_retries,
+        ):
+            self.stats.retries += 1
+            raise _Retry(backoff_delay(state.retries)) from exc
+        what = type(exc).__name__
+        detail = str(exc) or "no detail"
+        if fault is Fault.TRANSPORT and not req.is_idempotent:
+            advice = (
+                "not retried because the request may have been processed; check the result "
+                "before repeating it"
+            )
+        else:
+            advice = "check the network and base_url, then try again"
+        raise TransportError(
+            f"{req.operation}: no usable response from {self.base_url.host} ({what}: "
+            f"{detail}); {advice}",
+            operation=req.operation,
+        ) from exc
+
+    async def _handle(
+        self,
+        req: Request,
+        state: RetryState,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        info: RateLimitInfo,
+        token: str | None,
+    ) -> Response:
+        if 200 <= status < 300:
+            state.consecutive_429 = 0
+            data = (
+                decode_json(body, operation=req.operation, status=status)
+                if req.expect_body
+                else None
+            )
+            return Response(status, headers, data)
+        error_body = decode_error_body(body)
+        if status == 429:
+            await self._rate_limited(req, state, info, error_body)
+        if status == 401 and token is not None:
+            if decide(
+                Fault.UNAUTHORIZED,
+                state,
+                idempotent=req.is_idempotent,
+                can_refresh=self.auth.has_credentials,
+                max_retries=self._max_retries,
+            ) and await self.auth.invalidate(token, self.send_login):
+                self.stats.retries += 1
+                raise _Retry(0.0)
+        if status in RETRYABLE_STATUSES and decide(
+            Fault.SERVER,
+            state,
+            idempotent=req.is_idempotent,
+            can_refresh=False,
+            max_retries=self._max_retries,
+        ):
+            self.stats.retries += 1
+            raise _Retry(backoff_delay(state.retries))
+        if 300 <= status < 400:
+            location = headers.get("Location", "?")
+            raise HubError(
+                f"{req.operation}: Hub redirected to {location!r}, which hubasync does not "
+                "follow (no request or token leaves base_url); check base_url",
+                status=status,
+                body=error_body,
+                operation=req.operation,
+            )
+        raise error_for_status(
+            status, error_body, operation=req.operation, authenticated=token is not None
+        )
+
+    async def _rate_limited(
+        self, req: Request, state: RetryState, info: RateLimitInfo, body: Any
+    ) -> None:
+        self.stats.rate_limited += 1
+        now = self._clock.time()
+        hinted_at = self.skew.to_local(info.retry_at) if info.retry_at is not None else None
+        reset_at = self.skew.to_local(info.reset) if info.reset is not None else None
+        deadline = rate_limit_deadline(
+            now=now,
+            hinted_at=hinted_at,
+            hinted_after=info.retry_after,
+            received_at=info.received_at,
+            reset_at=reset_at,
+            last_reset_at=self._last_reset_at,
+            consecutive_429=state.consecutive_429,
+        )
+        # Every request of this limiter waits, not only this one.
+        await self.limiter.pause_until(deadline)
+        wait = deadline - now
+        if wait > self._max_wait:
+            raise RateLimitError(
+                f"{req.operation}: Docker Hub's rate limit asks for a wait of {wait:.0f} s, "
+                f"longer than max_wait={self._max_wait:g} s; retry after the reset or raise "
+                "max_wait",
+                retry_at=deadline,
+                status=429,
+                body=body,
+                operation=req.operation,
+            )
+        if not decide(
+            Fault.RATE_LIMITED,
+            state,
+            idempotent=req.is_idempotent,
+            can_refresh=False,
+            max_retries=self._max_retries,
+        ):
+            raise RateLimitError(
+                f"{req.operation}: Docker Hub answered 429 to {state.consecutive_429 + 1} "
+                "attempts in a row; the budget is shared with something else sending with "
+                "these credentials, lower the request rate or try later",
+                retry_at=deadline,
+                status=429,
+                body=body,
+                operation=req.operation,
+            )
+        self.stats.retries += 1
+        raise _Retry(0.0)  # the limiter holds every request until the deadline
+
+
+def _wait_from_retry(retry_state: tenacity.RetryCallState) -> float:
+    outcome = retry_state.outcome
+    if outcome is None:
+        return 0.0
+    exc = outcome.exception()
+    return exc.delay if isinstance(exc, _Retry) else 0.0

@@ -1,0 +1,137 @@
+"""What every resource shares: sending through the transport, structuring, paginating."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._convert import format_datetime, structure
+from .._pagination import Page, Paginator
+from .._transport import Params, Request, Response
+from .._validate import check_datetime, check_page_size, check_prefetch
+from ..errors import ResponseValidationError
+
+if TYPE_CHECKING:
+    from .._client import HubClient
+
+__all__ = ["Resource"]
+
+T = TypeVar("T")
+
+
+def _as_count(value: Any) -> int | None:
+    # The PAT list reports count as a JSON number that may be a float; org tokens say total.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if value != value or value < 0:  # NaN or negative: no usable count
+        return None
+    return int(value)
+
+
+class Resource:
+    """Base class of the API areas reachable from ``HubClient``."""
+
+    def __init__(self, client: HubClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        auth: bool = True,
+        expect_body: bool = True,
+    ) -> Response:
+        return await self._client.transport.request(
+            Request(
+                operation=operation,
+                method=method,
+                path=path,
+                params=params,
+                json=json,
+                idempotent=idempotent,
+                auth=auth,
+                expect_body=expect_body,
+            )
+        )
+
+    async def _get(
+        self, operation: str, path: str, cls: type[T], *, params: Params | None = None
+    ) -> T:
+        resp = await self._send(operation, "GET", path, params=params)
+        return self._structure(resp.data, cls, operation, resp.status)
+
+    @staticmethod
+    def _structure(data: Any, cls: type[T], operation: str, status: int = 200) -> T:
+        try:
+            return structure(data, cls)
+        except ResponseValidationError as exc:
+            exc.operation = operation
+            exc.status = status
+            exc.message = f"{operation}: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+
+    @staticmethod
+    def _datetime(value: datetime | None, param: str) -> str | None:
+        if value is None:
+            return None
+        return format_datetime(check_datetime(value, param))
+
+    def _prefetch(self, prefetch: int | None) -> int:
+        if prefetch is None:
+            prefetch = self._client.page_prefetch
+        check_prefetch(prefetch)
+        return min(prefetch, self._client.max_concurrency)
+
+    def _paginate(
+        self,
+        operation: str,
+        path: str,
+        item_cls: type[T],
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_size: int,
+        prefetch: int | None,
+        results_key: str = "results",
+        counted: bool = True,
+        convert: Callable[[Any], T] | None = None,
+    ) -> Paginator[T]:
+        """A Paginator over a page-number endpoint; arguments are checked now, not later."""
+        check_page_size(page_size)
+        depth = self._prefetch(prefetch)
+        base = {k: v for k, v in (params or {}).items() if v is not None}
+
+        async def fetch(number: int) -> Page[T]:
+            query = {**base, "page": number, "page_size": page_size}
+            resp = await self._send(operation, "GET", path, params=query)
+            data = resp.data
+            if not isinstance(data, dict) or not isinstance(data.get(results_key), list):
+                raise ResponseValidationError(
+                    f"{operation}: page {number} has no {results_key!r} list; Hub's answer "
+                    "does not look like a page of results",
+                    status=resp.status,
+                    body=data,
+                    operation=operation,
+                )
+            raw = data[results_key]
+            if convert is not None:
+                items = [convert(x) for x in raw]
+            else:
+                items = self._structure(raw, list[item_cls], operation, resp.status)  # type: ignore[valid-type]
+            if counted:
+                count = _as_count(data.get("count", data.get("total")))
+                has_next = bool(data.get("next")) if "next" in data else True
+            else:
+                count, has_next = None, True
+            return Page(items=items, count=count, number=number, has_next=has_next)
+
+        return Paginator(fetch, page_size=page_size, prefetch=depth)

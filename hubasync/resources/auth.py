@@ -1,0 +1,70 @@
+"""The raw login endpoints, for callers who want the token itself.
+
+``HubClient`` logs in by itself (``hub.login()`` or lazily); these methods only return what
+Hub answers and do not change the client's own token.
+"""
+
+from __future__ import annotations
+
+from .._validate import check_text
+from ..errors import TwoFactorRequiredError
+from ..models.auth import LoginResult, TokenResponse
+from ._base import Resource
+
+__all__ = ["Auth"]
+
+
+class Auth(Resource):
+    """``/v2/users/login``, ``/v2/users/2fa-login`` and ``/v2/auth/token``."""
+
+    async def login(self, username: str, password: str) -> LoginResult:
+        """Exchange a username and password (or PAT) for a JWT.
+
+        Raises ``TwoFactorRequiredError`` (with ``.body["login_2fa_token"]``) when the account
+        needs a second factor: pass that token to ``two_factor_login``.
+        """
+        body = {
+            "username": check_text(username, "username"),
+            "password": check_text(password, "password"),
+        }
+        status, data = await self._client.transport.send_login_raw(
+            "auth.login", "/v2/users/login", body
+        )
+        if status == 200:
+            return self._structure(data, LoginResult, "auth.login", status)
+        second = data.get("login_2fa_token") if isinstance(data, dict) else None
+        if status == 401 and isinstance(second, str) and second:
+            raise TwoFactorRequiredError(
+                f"auth.login: the account {username!r} needs a second factor; call "
+                "auth.two_factor_login(error.body['login_2fa_token'], code)",
+                status=401,
+                body={"login_2fa_token": second},
+                operation="auth.login",
+            )
+        raise self._client.transport.login_failed("auth.login", status, data)
+
+    async def two_factor_login(self, login_2fa_token: str, code: str) -> LoginResult:
+        """Complete a 2FA login with the intermediate token and the TOTP code."""
+        body = {
+            "login_2fa_token": check_text(login_2fa_token, "login_2fa_token"),
+            "code": check_text(code, "code"),
+        }
+        status, data = await self._client.transport.send_login_raw(
+            "auth.2fa_login", "/v2/users/2fa-login", body
+        )
+        if status == 200:
+            return self._structure(data, LoginResult, "auth.2fa_login", status)
+        raise self._client.transport.login_failed("auth.2fa_login", status, data)
+
+    async def token(self, identifier: str, secret: str) -> TokenResponse:
+        """Exchange a username or org name and a PAT/OAT (or password) for a JWT."""
+        body = {
+            "identifier": check_text(identifier, "identifier"),
+            "secret": check_text(secret, "secret"),
+        }
+        status, data = await self._client.transport.send_login_raw(
+            "auth.token", "/v2/auth/token", body
+        )
+        if status == 200:
+            return self._structure(data, TokenResponse, "auth.token", status)
+        raise self._client.transport.login_failed("auth.token", status, data)

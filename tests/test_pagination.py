@@ -1,0 +1,176 @@
+"""Paginator: order, exactly-once, prefetch bound, early exit, short-page mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+
+import pytest
+
+from hubasync._pagination import Page, Paginator, plan_last_page
+from hubasync.errors import NotFoundError
+
+
+class FakePages:
+    """Serves `total` items as numbered pages; records concurrency and cancellations."""
+
+    def __init__(self, total: int, page_size: int, *, counted: bool = True) -> None:
+        self.total, self.page_size, self.counted = total, page_size, counted
+        self.requested: list[int] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.cancelled = 0
+        self.hold_from: int | None = None  # pages from this number on never finish
+
+    async def __call__(self, number: int) -> Page[int]:
+        self.requested.append(number)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            # later pages finish first, to prove order comes from page numbers
+            for _ in range(max(0, 5 - number)):
+                await asyncio.sleep(0)
+            if self.hold_from is not None and number >= self.hold_from:
+                await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+        start = (number - 1) * self.page_size
+        items = list(range(start, min(start + self.page_size, self.total)))
+        has_next = start + self.page_size < self.total
+        return Page(
+            items=items,
+            count=self.total if self.counted else None,
+            number=number,
+            has_next=has_next if self.counted else True,
+        )
+
+
+@pytest.mark.parametrize("prefetch", [1, 4, 16])
+@pytest.mark.parametrize(("total", "page_size"), [(0, 10), (1, 10), (10, 10), (95, 10), (1000, 7)])
+async def test_items_exactly_once_in_order(total: int, page_size: int, prefetch: int) -> None:
+    pages = FakePages(total, page_size)
+    got = [x async for x in Paginator(pages, page_size=page_size, prefetch=prefetch)]
+    assert got == list(range(total))
+    assert pages.max_in_flight <= prefetch
+    assert sorted(pages.requested) == pages.requested  # no page asked twice
+    assert len(set(pages.requested)) == len(pages.requested)
+
+
+@pytest.mark.parametrize("prefetch", [1, 3, 8])
+@pytest.mark.parametrize("total", [0, 5, 50, 51, 99])
+async def test_short_page_mode_never_yields_twice(total: int, prefetch: int) -> None:
+    pages = FakePages(total, 10, counted=False)
+    got = [x async for x in Paginator(pages, page_size=10, prefetch=prefetch)]
+    assert got == list(range(total))
+    assert pages.max_in_flight <= prefetch
+
+
+async def test_pages_reports_count_and_numbers() -> None:
+    pages = FakePages(25, 10)
+    seen = [
+        (p.number, p.count, len(p.items))
+        async for p in Paginator(pages, page_size=10, prefetch=2).pages()
+    ]
+    assert seen == [(1, 25, 10), (2, 25, 10), (3, 25, 5)]
+
+
+async def test_to_list_limit_stops_requests() -> None:
+    pages = FakePages(10_000, 10)
+    got = await Paginator(pages, page_size=10, prefetch=4).to_list(limit=15)
+    assert got == list(range(15))
+    assert max(pages.requested) <= 2 + 4  # never ran ahead unboundedly
+    assert pages.in_flight == 0
+
+
+async def test_count_reads_first_page_once() -> None:
+    pages = FakePages(42, 10)
+    p = Paginator(pages, page_size=10, prefetch=2)
+    assert await p.count() == 42
+    assert [x async for x in p] == list(range(42))
+    assert pages.requested.count(1) == 1  # the counted first page was reused
+
+
+async def test_aclosing_cancels_prefetched_pages() -> None:
+    pages = FakePages(1000, 10)
+    pages.hold_from = 3  # pages 3.. stay in flight until cancelled
+    p = Paginator(pages, page_size=10, prefetch=8)
+    async with contextlib.aclosing(p.__aiter__()) as it:  # type: ignore[type-var]
+        async for x in it:
+            if x == 19:
+                break
+    assert pages.in_flight == 0
+    assert pages.cancelled == 7  # pages 3..9 were prefetched, then cancelled
+
+
+async def test_paginator_aclose_stops_live_iterations() -> None:
+    pages = FakePages(1000, 10)
+    p = Paginator(pages, page_size=10, prefetch=4)
+    it = p.__aiter__()
+    assert await it.__anext__() == 0
+    await p.aclose()
+    assert pages.in_flight == 0
+    with pytest.raises(StopAsyncIteration):
+        await it.__anext__()
+
+
+async def test_plain_break_cleans_up_when_collected() -> None:
+    pages = FakePages(1000, 10)
+    pages.hold_from = 3
+    async for x in Paginator(pages, page_size=10, prefetch=4):
+        if x == 12:
+            break
+    assert pages.in_flight == 3  # pages 3..5 still prefetching
+    gc.collect()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert pages.in_flight == 0
+
+
+async def test_cancelling_the_consumer_cancels_prefetches() -> None:
+    pages = FakePages(1000, 10)
+
+    pages.hold_from = 4
+
+    async def consume() -> None:
+        async for _ in Paginator(pages, page_size=10, prefetch=6):
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(consume())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert pages.in_flight > 0
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pages.in_flight == 0
+
+
+async def test_404_past_the_end_ends_iteration() -> None:
+    async def fetch(number: int) -> Page[int]:
+        if number == 3:
+            raise NotFoundError("gone", status=404)
+        return Page(items=list(range(10)), count=50, number=number, has_next=True)
+
+    got = [x async for x in Paginator(fetch, page_size=10, prefetch=1)]
+    assert len(got) == 20
+
+
+async def test_errors_of_a_page_propagate() -> None:
+    async def fetch(number: int) -> Page[int]:
+        if number == 2:
+            raise RuntimeError("boom")
+        return Page(items=list(range(10)), count=50, number=number, has_next=True)
+
+    with pytest.raises(RuntimeError, match="boom"):
+        [x async for x in Paginator(fetch, page_size=10, prefetch=3)]
+
+
+def test_plan_last_page() -> None:
+    assert plan_last_page(None, 10) is None
+    assert plan_last_page(0, 10) == 1
+    assert plan_last_page(10, 10) == 1
+    assert plan_last_page(11, 10) == 2

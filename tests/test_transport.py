@@ -1,0 +1,246 @@
+"""The transport against a real loopback server: retries, statuses, hints, slots, leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from typing import Any
+
+import pytest
+
+from hubasync import HubClient
+from hubasync._transport import Request
+from hubasync.errors import (
+    AuthenticationError,
+    HubError,
+    NotFoundError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    TransportError,
+)
+
+from ._scripted import Scripted, reply, reset, truncated
+from .test_auth import make_jwt
+
+FAST = {"requests_per_minute": 1_000_000}
+
+
+def get(op: str = "test.get", path: str = "/v2/thing", **kw: Any) -> Request:
+    return Request(operation=op, method="GET", path=path, **kw)
+
+
+def post(path: str = "/v2/access-tokens") -> Request:
+    return Request(operation="test.create", method="POST", path=path, json={"a": 1})
+
+
+async def test_ok_json_and_query_encoding() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(reply(200, {"x": 1}))
+        resp = await hub.transport.request(
+            get(params={"flag": True, "off": False, "none": None, "n": 3, "s": "a b"})
+        )
+        assert resp.data == {"x": 1}
+        assert srv.seen[0][1] == "/v2/thing?flag=true&off=false&n=3&s=a%20b"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_idempotent_get_retries_5xx(status: int) -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(reply(status), reply(status), reply(200, {"ok": 1}))
+        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert hub.stats.retries == 2 and hub.stats.requests == 3
+
+
+async def test_creating_post_is_not_retried_after_5xx() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(reply(503), reply(200))
+        with pytest.raises(ServerError, match="Hub's side"):
+            await hub.transport.request(post())
+        assert len(srv.seen) == 1
+
+
+async def test_max_retries_bounds_5xx() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=2, **FAST) as hub:
+        srv.default = reply(500, {"detail": "boom"})
+        with pytest.raises(ServerError) as info:
+            await hub.transport.request(get())
+        assert len(srv.seen) == 3
+        assert info.value.status == 500
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 422])
+async def test_4xx_never_retried(status: int) -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.default = reply(status, {"detail": "no"})
+        with pytest.raises(HubError) as info:
+            await hub.transport.request(get())
+        assert info.value.status == status
+        assert len(srv.seen) == 1
+
+
+async def test_truncated_body_is_a_transport_fault_retried_for_get() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(truncated(), reply(200, {"ok": 1}))
+        assert (await hub.transport.request(get())).data == {"ok": 1}
+
+
+async def test_truncated_body_on_post_is_not_retried() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(truncated(), reply(200))
+        with pytest.raises(TransportError, match="may have been processed"):
+            await hub.transport.request(post())
+        assert len(srv.seen) == 1
+
+
+async def test_reset_connection_retried_for_get() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(reset(), reply(200, {"ok": 2}))
+        assert (await hub.transport.request(get())).data == {"ok": 2}
+
+
+async def test_complete_non_json_body_is_a_validation_error_not_retried() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.default = reply(200, "<html>oops</html>", {"Content-Type": "text/html"})
+        with pytest.raises(ResponseValidationError):
+            await hub.transport.request(get())
+        assert len(srv.seen) == 1
+
+
+async def test_connection_refused_is_transport_error() -> None:
+    async with HubClient(base_url="http://127.0.0.1:9", max_retries=1, **FAST) as hub:
+        with pytest.raises(TransportError, match="no usable response"):
+            await hub.transport.request(get())
+
+
+def _hint_headers(form: str, seconds: float) -> dict[str, str]:
+    now = time.time()
+    if form == "x-retry-after-epoch":
+        return {"X-Retry-After": str(int(now + seconds + 1))}
+    if form == "retry-after-seconds":
+        return {"Retry-After": str(int(seconds))}
+    if form == "retry-after-epoch":
+        return {"Retry-After": str(int(now + seconds + 1))}
+    if form == "http-date":
+        return {"Retry-After": email.utils.formatdate(now + seconds + 1, usegmt=True)}
+    return {}
+
+
+@pytest.mark.parametrize(
+    "form", ["x-retry-after-epoch", "retry-after-seconds", "retry-after-epoch", "http-date"]
+)
+async def test_429_waits_for_the_hint_then_succeeds(form: str) -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(reply(429, {"detail": "Rate limit exceeded"}, _hint_headers(form, 0)))
+        srv.then(reply(200, {"ok": 1}))
+        assert (await hub.transport.request(post())).data == {"ok": 1}  # even a POST
+        assert hub.stats.rate_limited == 1
+        assert hub.stats.retries == 1
+
+
+@pytest.mark.parametrize(
+    "form", ["x-retry-after-epoch", "retry-after-seconds", "retry-after-epoch", "http-date"]
+)
+async def test_429_hint_beyond_max_wait_raises_with_retry_at(form: str) -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_wait=5, **FAST) as hub:
+        srv.default = reply(429, {"detail": "Rate limit exceeded"}, _hint_headers(form, 3600))
+        before = time.time()
+        with pytest.raises(RateLimitError) as info:
+            await hub.transport.request(get())
+        assert info.value.retry_at is not None
+        # an epoch is never read as seconds (that would be ~50 years), nor seconds as an epoch
+        assert before + 3000 < info.value.retry_at < before + 3700
+        assert len(srv.seen) == 1
+
+
+async def test_plain_text_hap429_is_a_rate_limit() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.then(
+            reply(
+                429,
+                "Too Many Requests (HAP429).",
+                {"Content-Type": "text/plain", "Retry-After": "0"},
+            ),
+            reply(200, {"ok": 1}),
+        )
+        assert (await hub.transport.request(get())).data == {"ok": 1}
+
+
+async def test_401_refreshes_the_token_once() -> None:
+    token1, token2 = make_jwt(iat=0, exp=600, n=1), make_jwt(iat=0, exp=600, n=2)
+    async with Scripted() as srv, HubClient("alice", "dckr_pat_x", base_url=srv.url, **FAST) as hub:
+        srv.then(
+            reply(200, {"access_token": token1}),
+            reply(401, {"detail": "expired"}),
+            reply(200, {"access_token": token2}),
+            reply(200, {"ok": 1}),
+        )
+        assert (await hub.transport.request(get())).data == {"ok": 1}
+        auths = [h.get("Authorization") for (_, path, h, _) in srv.seen if path == "/v2/thing"]
+        assert auths == [f"Bearer {token1}", f"Bearer {token2}"]
+        assert hub.stats.logins == 2
+
+
+async def test_401_twice_fails_without_looping() -> None:
+    async with Scripted() as srv, HubClient("alice", "dckr_pat_x", base_url=srv.url, **FAST) as hub:
+        srv.then(reply(200, {"access_token": make_jwt(iat=0, exp=600)}))
+        srv.then(reply(401), reply(200, {"access_token": make_jwt(iat=0, exp=600, n=2)}))
+        srv.default = reply(401, {"detail": "nope"})
+        with pytest.raises(AuthenticationError):
+            await hub.transport.request(get())
+        assert len(srv.seen) == 4
+
+
+async def test_redirect_is_not_followed() -> None:
+    async with Scripted() as srv, HubClient("alice", token="tok", base_url=srv.url, **FAST) as hub:
+        srv.default = reply(302, None, {"Location": "https://evil.example/steal"})
+        with pytest.raises(HubError, match="redirected"):
+            await hub.transport.request(get())
+        assert len(srv.seen) == 1
+
+
+async def test_max_concurrency_bounds_requests_in_flight() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_concurrency=3, **FAST) as hub:
+        srv.delay = 0.02
+        await asyncio.gather(*(hub.transport.request(get()) for _ in range(20)))
+        assert srv.max_in_flight <= 3
+        assert srv.max_in_flight == 3
+
+
+async def test_client_closes_its_session_but_not_a_callers() -> None:
+    import aiohttp
+
+    async with Scripted() as srv:
+        hub = HubClient(base_url=srv.url, **FAST)
+        await hub.transport.request(get())
+        session = hub.transport._session
+        await hub.aclose()
+        assert session is not None and session.closed
+        async with aiohttp.ClientSession() as mine:
+            async with HubClient(base_url=srv.url, session=mine, **FAST) as hub2:
+                await hub2.transport.request(get())
+            assert not mine.closed
+
+
+async def test_rate_limit_headers_reach_hub_rate_limit() -> None:
+    reset_at = int(time.time()) + 30
+    headers = {
+        "X-RateLimit-Limit": "180",
+        "X-RateLimit-Remaining": "17",
+        "X-RateLimit-Reset": str(reset_at),
+    }
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        assert hub.rate_limit is None
+        srv.then(reply(200, {}, headers))
+        await hub.transport.request(get())
+        info = hub.rate_limit
+        assert info is not None
+        assert (info.limit, info.remaining, info.reset) == (180, 17, reset_at)
+
+
+async def test_404_is_not_found() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.default = reply(404, {"detail": "Object not found"})
+        with pytest.raises(NotFoundError, match="Object not found"):
+            await hub.transport.request(get())
