@@ -26,6 +26,16 @@ class Orgs(Resource):
                 "restricted_images must be a hubasync.models.RestrictedImages, got "
                 f"{type(restricted_images).__name__}"
             )
+        missing = [
+            field
+            for field in ("enabled", "allow_official_images", "allow_verified_publishers")
+            if getattr(restricted_images, field) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"restricted_images needs all three settings; set {', '.join(missing)} "
+                "to True or False (Hub replaces the whole policy)"
+            )
         body = {"restricted_images": unstructure(restricted_images)}
         resp = await self._send("orgs.update_settings", "PUT", path, json=body)
         return self._structure(resp.data, OrgSettings, "orgs.update_settings", resp.status)
