@@ -142,3 +142,16 @@ def test_rate_limit_deadline_without_any_hint_backs_off_exponentially() -> None:
     assert waits == sorted(waits)
     assert waits[0] >= 0.5
     assert max(waits) <= 60.0
+
+
+def test_disable_backoff_switch_restores_the_scale() -> None:
+    from hubasync import _retry
+    from hubasync.testing import disable_backoff
+
+    _retry.set_backoff_scale(1.0)
+    try:
+        with disable_backoff():
+            assert backoff_delay(5, rng=lambda: 1.0) == 0.0
+        assert backoff_delay(5, rng=lambda: 1.0) == 8.0
+    finally:
+        _retry.set_backoff_scale(0.0)

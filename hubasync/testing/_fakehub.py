@@ -1,0 +1,534 @@
+"""FakeHub: an in-process Docker Hub served by a real aiohttp server on loopback."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._clock import to_epoch
+from ._faults import Fault, FaultEngine, FaultPlan
+from ._generate import GeneratedData, populate
+from ._handlers import Api, RequestRecord
+from ._limits import RETRY_HINTS, FixedWindowLimiter, RetryHint
+from ._render import event_json
+from ._state import FakeImage, HubState, IssuedToken, Pat
+
+__all__ = ["FakeHub"]
+
+
+class FakeHub:
+    """An in-process Docker Hub: a real aiohttp server on 127.0.0.1 with in-memory state.
+
+    Use it as ``async with FakeHub(...) as server:`` (or ``await server.start()`` /
+    ``await server.close()``) and point a client at ``server.url``. Seed it with
+    :meth:`add_user`, :meth:`add_namespace`, :meth:`add_repository`, :meth:`add_image`, or
+    build a large data set with :meth:`generate`.
+
+    Options (all keyword-only):
+
+    - ``public_url``: the origin used in pagination links (``next``/``previous``), like Hub
+      and Prism send them; default ``"https://hub.docker.com"``, never the loopback URL.
+    - ``require_auth``: private endpoints need a bearer token (default True); when False an
+      anonymous caller may do anything.
+    - ``token_lifetime_s``: lifetime of issued JWTs (default 600).
+    - ``rate_limit`` / ``window_s`` / ``retry_hint``: ``rate_limit`` requests per fixed window
+      of ``window_s`` seconds per caller (a user's bearer, or the client IP when anonymous);
+      over it, a 429 carrying the chosen retry hint (see :data:`RetryHint`). Off by default.
+    - ``clock`` (unix seconds, e.g. a :class:`ManualClock`) and ``clock_skew_s``: the server
+      clock, used for ``Date``, token expiry, windows and activity.
+    - ``faults``: a :class:`FaultPlan`; more can be added with :meth:`inject`.
+    - ``seed``: seeds ids, secrets and tokens so runs are reproducible.
+    - ``log_requests``: keep :attr:`requests` (turn off for long benchmarks).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str = "https://hub.docker.com",
+        require_auth: bool = True,
+        token_lifetime_s: float = 600.0,
+        rate_limit: int | None = None,
+        window_s: float = 60.0,
+        retry_hint: RetryHint = "x-retry-after-epoch",
+        clock: Callable[[], float] | None = None,
+        clock_skew_s: float = 0.0,
+        faults: FaultPlan | None = None,
+        seed: int = 0,
+        log_requests: bool = True,
+    ) -> None:
+        if not public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url must be an absolute http(s) URL, got {public_url!r}")
+        if not token_lifetime_s > 0:
+            raise ValueError(f"token_lifetime_s must be positive, got {token_lifetime_s!r}")
+        if retry_hint not in RETRY_HINTS:
+            raise ValueError(f"retry_hint must be one of {RETRY_HINTS}, got {retry_hint!r}")
+        if faults is not None and not isinstance(faults, FaultPlan):
+            raise ValueError(f"faults must be a FaultPlan, got {faults!r}")
+        if not math.isfinite(clock_skew_s):
+            raise ValueError(f"clock_skew_s must be a finite number, got {clock_skew_s!r}")
+        self._host = host
+        self._requested_port = port
+        self._clock: Callable[[], float] = clock if clock is not None else time.time
+        self._rng = random.Random(seed)
+        self._state = HubState(self._rng, self.now)
+        self._api = Api(
+            self._state,
+            clock=self._clock,
+            clock_skew_s=float(clock_skew_s),
+            public_url=public_url,
+            require_auth=require_auth,
+            token_lifetime_s=float(token_lifetime_s),
+            limiter=FixedWindowLimiter(rate_limit, window_s) if rate_limit is not None else None,
+            retry_hint=retry_hint,
+            faults=FaultEngine(faults),
+            key=self._rng.randbytes(32),
+            log_requests=log_requests,
+        )
+        self._window_s = float(window_s)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self.generated: GeneratedData | None = None
+        """What :meth:`generate` created, when it was used."""
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> FakeHub:
+        """Start serving (on the running event loop); returns the server."""
+        if self._runner is not None:
+            raise RuntimeError("FakeHub is already started")
+        app = web.Application(middlewares=[self._api.middleware])
+        self._api.routes(app)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._requested_port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self._port = int(address[1])
+        return self
+
+    async def close(self) -> None:
+        """Stop serving and close every connection. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeHub:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no trailing slash); the server must be started."""
+        if self._port is None:
+            raise RuntimeError("FakeHub is not started: use `async with FakeHub()` or start()")
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on (after start)."""
+        if self._port is None:
+            raise RuntimeError("FakeHub is not started: use `async with FakeHub()` or start()")
+        return self._port
+
+    @property
+    def public_url(self) -> str:
+        """The origin used in pagination links."""
+        return self._api.public_url
+
+    # --------------------------------------------------------------- clock
+
+    def now(self) -> float:
+        """The server clock (unix seconds): ``clock() + clock_skew_s``."""
+        return self._clock() + self._api.clock_skew_s
+
+    @property
+    def clock_skew_s(self) -> float:
+        """Seconds added to ``clock()`` to get the server clock (settable)."""
+        return self._api.clock_skew_s
+
+    @clock_skew_s.setter
+    def clock_skew_s(self, value: float) -> None:
+        if not math.isfinite(value):
+            raise ValueError(f"clock_skew_s must be a finite number, got {value!r}")
+        self._api.clock_skew_s = float(value)
+
+    # ------------------------------------------------------- configuration
+
+    @property
+    def require_auth(self) -> bool:
+        """Whether private endpoints need a bearer token (settable)."""
+        return self._api.require_auth
+
+    @require_auth.setter
+    def require_auth(self, value: bool) -> None:
+        self._api.require_auth = bool(value)
+
+    @property
+    def token_lifetime_s(self) -> float:
+        """Lifetime of JWTs issued from now on (settable)."""
+        return self._api.token_lifetime_s
+
+    @token_lifetime_s.setter
+    def token_lifetime_s(self, value: float) -> None:
+        if not value > 0:
+            raise ValueError(f"token_lifetime_s must be positive, got {value!r}")
+        self._api.token_lifetime_s = float(value)
+
+    @property
+    def rate_limit(self) -> int | None:
+        """Requests per window per caller, or None when rate limiting is off."""
+        return self._api.limiter.limit if self._api.limiter is not None else None
+
+    @property
+    def window_s(self) -> float:
+        """The rate-limit window length in seconds."""
+        return self._window_s
+
+    @property
+    def retry_hint(self) -> str:
+        """The form of the retry hint a 429 carries."""
+        return self._api.retry_hint
+
+    def configure_rate_limit(
+        self,
+        rate_limit: int | None,
+        *,
+        window_s: float | None = None,
+        retry_hint: RetryHint | None = None,
+    ) -> None:
+        """Turn rate limiting on (``rate_limit`` per ``window_s``) or off (None).
+
+        Windows restart (every caller gets a full budget).
+        """
+        if retry_hint is not None:
+            if retry_hint not in RETRY_HINTS:
+                raise ValueError(f"retry_hint must be one of {RETRY_HINTS}, got {retry_hint!r}")
+            self._api.retry_hint = retry_hint
+        if window_s is not None:
+            self._window_s = float(window_s)
+        self._api.limiter = (
+            FixedWindowLimiter(rate_limit, self._window_s) if rate_limit is not None else None
+        )
+
+    # -------------------------------------------------------------- faults
+
+    def inject(self, *faults: Fault) -> None:
+        """Add fault rules (evaluated after those already present)."""
+        for fault in faults:
+            self._api.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._api.faults.clear()
+
+    def pending_faults(self) -> list[tuple[Fault, int | None]]:
+        """The remaining fault rules, each with how often it may still fire (None = always)."""
+        return self._api.faults.pending()
+
+    # ------------------------------------------------------ request log
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request received since the last :meth:`reset_log`, in arrival order."""
+        return self._api.requests
+
+    @property
+    def over_limit(self) -> int:
+        """How many requests arrived when their rate-limit window was already used up."""
+        return self._api.over_limit
+
+    @property
+    def logins(self) -> int:
+        """How many calls reached the login endpoints (login, 2fa-login, auth/token)."""
+        return self._api.logins
+
+    def reset_log(self) -> None:
+        """Clear :attr:`requests`, :attr:`over_limit` and :attr:`logins`."""
+        self._api.requests.clear()
+        self._api.over_limit = 0
+        self._api.logins = 0
+
+    clear = reset_log
+
+    # ------------------------------------------------------------- seeding
+
+    def add_namespace(
+        self,
+        name: str,
+        *,
+        members: Iterable[str] = (),
+        owners: Iterable[str] | None = None,
+        org: bool = True,
+    ) -> None:
+        """Create a namespace. Members may read and write; owners also administer it
+        (org settings). ``owners`` defaults to every member; a user namespace
+        (``org=False``) is owned by the user of the same name.
+        """
+        self._state.add_namespace(name, org=org, members=members, owners=owners)
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        totp: str | None = None,
+        pats: Iterable[str] = (),
+    ) -> None:
+        """Create a user (and its personal namespace if missing).
+
+        ``totp`` turns on 2FA with that fixed code; ``pats`` are PAT secrets
+        (``dckr_pat_…``, scope ``repo:admin``) the user can log in with.
+        """
+        if isinstance(pats, str):
+            raise ValueError("pats must be a sequence of PAT secrets, not a single string")
+        self._state.add_user(username, password, totp)
+        for i, secret in enumerate(pats, 1):
+            self.add_access_token(username, secret=secret, label=f"pat-{i}")
+
+    def add_access_token(
+        self,
+        username: str,
+        *,
+        label: str = "fakehub",
+        scopes: Sequence[str] = ("repo:admin",),
+        secret: str | None = None,
+        is_active: bool = True,
+        expires_at: datetime | float | None = None,
+        created_at: datetime | float | None = None,
+    ) -> IssuedToken:
+        """Give a user a personal access token; returns it (with the secret)."""
+        if username not in self._state.users:
+            raise ValueError(f"user {username!r} does not exist: call add_user() first")
+        token = self._state.add_token(
+            username,
+            kind="pat",
+            label=_label(label),
+            scopes=scopes,
+            secret=secret,
+            is_active=is_active,
+            expires_at=to_epoch(expires_at),
+            created=to_epoch(created_at),
+        )
+        return _issued(token)
+
+    def add_org_token(
+        self,
+        org: str,
+        *,
+        label: str = "fakehub",
+        scopes: Sequence[str] = ("repo:admin",),
+        secret: str | None = None,
+        is_active: bool = True,
+        expires_at: datetime | float | None = None,
+    ) -> IssuedToken:
+        """Give an organization an access token (``dckr_oat_…``): it logs in as the org
+        (identifier = org name) with read/write access to the org's repositories.
+        """
+        ns = self._state.namespace(org)
+        if not ns.org:
+            raise ValueError(f"{org!r} is a user namespace: organization tokens need an org")
+        token = self._state.add_token(
+            org,
+            kind="oat",
+            label=_label(label),
+            scopes=scopes,
+            secret=secret,
+            is_active=is_active,
+            expires_at=to_epoch(expires_at),
+        )
+        return _issued(token)
+
+    def add_repository(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        images: Iterable[FakeImage] = (),
+        is_private: bool = False,
+        description: str = "",
+        full_description: str = "",
+        pull_count: int = 0,
+        star_count: int = 0,
+        created_at: datetime | float | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Create a repository in an existing namespace and push ``images`` into it, in order."""
+        for label, value in (("pull_count", pull_count), ("star_count", star_count)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{label} must be a non-negative integer, got {value!r}")
+        images = list(images)
+        for image in images:
+            if not isinstance(image, FakeImage):
+                raise ValueError(f"images must be FakeImage objects, got {image!r}")
+        repo = self._state.add_repository(
+            namespace,
+            name,
+            is_private=is_private,
+            description=description,
+            full_description=full_description,
+            pull_count=pull_count,
+            star_count=star_count,
+            created=to_epoch(created_at),
+            actor=actor,
+        )
+        for image in images:
+            self._state.push(repo, image, actor=actor)
+
+    def add_image(
+        self, namespace: str, repository: str, image: FakeImage, *, actor: str | None = None
+    ) -> None:
+        """Push ``image`` into a repository: its tags move onto it (and are audited)."""
+        if not isinstance(image, FakeImage):
+            raise ValueError(f"add_image() takes a FakeImage, got {image!r}")
+        self._state.push(self._state.repository(namespace, repository), image, actor=actor)
+
+    def pull(
+        self,
+        namespace: str,
+        repository: str,
+        reference: str,
+        *,
+        at: datetime | float | None = None,
+    ) -> None:
+        """Record a pull of a tag or digest (updates last_pulled and the pull count)."""
+        when = to_epoch(at)
+        self._state.pull(
+            self._state.repository(namespace, repository),
+            reference,
+            self.now() if when is None else when,
+        )
+
+    def issue_token(
+        self,
+        subject: str,
+        *,
+        lifetime_s: float | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> str:
+        """A bearer JWT for a user (or an org, as an OAT would get) without a login call."""
+        if subject in self._state.users:
+            kind = "user"
+        elif subject in self._state.namespaces and self._state.namespaces[subject].org:
+            kind = "org"
+        else:
+            raise ValueError(f"{subject!r} is neither a user nor an organization of this FakeHub")
+        if lifetime_s is not None and not lifetime_s > 0:
+            raise ValueError(f"lifetime_s must be positive, got {lifetime_s!r}")
+        return self._api.issue(
+            subject, kind, tuple(scopes) if scopes is not None else None, lifetime_s
+        )
+
+    # ---------------------------------------------------------- inspection
+
+    def image_digests(self, namespace: str, repository: str) -> list[str]:
+        """The digests of a repository's images, in push order."""
+        return list(self._state.repository(namespace, repository).images)
+
+    def tags(self, namespace: str, repository: str) -> dict[str, str]:
+        """A repository's current tags: tag → digest."""
+        repo = self._state.repository(namespace, repository)
+        return {name: tag.digest for name, tag in repo.tags.items()}
+
+    def repository(self, namespace: str, repository: str) -> dict[str, Any]:
+        """A repository's settings: description, full_description, is_private, pull_count."""
+        repo = self._state.repository(namespace, repository)
+        return {
+            "description": repo.description,
+            "full_description": repo.full_description,
+            "is_private": repo.is_private,
+            "pull_count": repo.pull_count,
+            "star_count": repo.star_count,
+        }
+
+    def org_settings(self, org: str) -> dict[str, bool]:
+        """An organization's ``restricted_images`` settings."""
+        return dict(self._state.namespace(org).settings)
+
+    def access_tokens(self, username: str) -> list[IssuedToken]:
+        """A user's personal access tokens, newest first."""
+        return [_issued(t) for t in self._state.tokens_of(username)]
+
+    def audit_events(self, account: str) -> list[dict[str, Any]]:
+        """An account's audit log (as the API renders it), newest first."""
+        log = self._state.audit.get(account)
+        return [event_json(e) for e in log.newest_first()] if log is not None else []
+
+    # ----------------------------------------------------------- generator
+
+    @classmethod
+    def generate(
+        cls,
+        namespaces: int = 200,
+        repos_per_namespace: int = 10,
+        images_per_repo: int = 50,
+        seed: int = 1,
+        *,
+        username: str = "bench",
+        password: str = "bench-password",
+        now: datetime | float | None = None,
+        audit: bool = True,
+        **options: Any,
+    ) -> FakeHub:
+        """A FakeHub (not started) filled with generated, deterministic data.
+
+        ``username``/``password`` is a user who owns every generated namespace (it also gets
+        a PAT: ``server.generated.pat``). Times are relative to ``now`` (default: the server
+        clock); the same ``seed`` and ``now`` give the same data. ``options`` go to
+        ``FakeHub(...)``; ``audit=False`` skips recording the push events.
+        """
+        options.setdefault("seed", seed)
+        hub = cls(**options)
+        when = to_epoch(now)
+        hub.generated = populate(
+            hub._state,
+            namespaces=namespaces,
+            repos_per_namespace=repos_per_namespace,
+            images_per_repo=images_per_repo,
+            seed=seed,
+            now=hub.now() if when is None else when,
+            username=username,
+            password=password,
+            audit=audit,
+        )
+        return hub
+
+    def __repr__(self) -> str:
+        where = self.url if self._port is not None else "not started"
+        return f"<FakeHub {where}>"
+
+
+def _label(label: str) -> str:
+    if not isinstance(label, str) or not 1 <= len(label) <= 100:
+        raise ValueError(f"a token label must be 1 to 100 characters, got {label!r}")
+    return label
+
+
+def _issued(token: Pat) -> IssuedToken:
+    return IssuedToken(
+        uuid=token.uuid,
+        secret=token.secret,
+        owner=token.owner,
+        label=token.label,
+        scopes=token.scopes,
+    )
