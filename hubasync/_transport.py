@@ -227,7 +227,7 @@ class Transport:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_concurrency)
         async with self._slots:
-            self.stats.waited_s += await self.limiter.acquire()
+            await self._acquire(req)
             update: BudgetUpdate | None = None
             sent_at = self._clock.time()
             try:
@@ -258,17 +258,27 @@ class Transport:
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
         if info.date is not None:
             self.skew.observe(info.date, sent_at, received_at)
-        reset_at = self.skew.to_local(info.reset) if info.reset is not None else None
-        if reset_at is not None:
-            self._last_reset_at = reset_at
+        update = info.budget_update(self.skew.to_local)
+        if update.reset_at is not None:
+            self._last_reset_at = update.reset_at
         if info.limit is not None or info.remaining is not None or info.reset is not None:
             self.last_info = info
-        return BudgetUpdate(
-            limit=info.limit,
-            remaining=info.remaining,
-            reset_at=reset_at,
-            observed_at=received_at,
-        )
+        return update
+
+    async def _acquire(self, req: Request) -> None:
+        """Reserve a token; a wait longer than max_wait (a long 429 pause) is an error."""
+        try:
+            async with asyncio.timeout(self._max_wait):
+                self.stats.waited_s += await self.limiter.acquire()
+        except TimeoutError:
+            self.stats.waited_s += self._max_wait
+            retry_at = getattr(self.limiter, "paused_until", None)
+            raise RateLimitError(
+                f"{req.operation}: waited max_wait={self._max_wait:g} s for Docker Hub's rate "
+                "limit without getting a turn; retry after the reset or raise max_wait",
+                retry_at=retry_at if isinstance(retry_at, float) else None,
+                operation=req.operation,
+            ) from None
 
     def _transport_fault(
         self, req: Request, state: RetryState, fault: Fault, exc: BaseException

@@ -244,3 +244,19 @@ async def test_404_is_not_found() -> None:
         srv.default = reply(404, {"detail": "Object not found"})
         with pytest.raises(NotFoundError, match="Object not found"):
             await hub.transport.request(get())
+
+
+async def test_a_long_429_pause_fails_waiting_requests_after_max_wait() -> None:
+    hint = {"Retry-After": "3600"}
+    async with (
+        Scripted() as srv,
+        HubClient(base_url=srv.url, max_wait=0.3, max_concurrency=1, **FAST) as hub,
+    ):
+        srv.default = reply(429, {"detail": "Rate limit exceeded"}, hint)
+        results = await asyncio.gather(
+            *(hub.transport.request(get()) for _ in range(3)), return_exceptions=True
+        )
+    assert all(isinstance(r, RateLimitError) for r in results)
+    # one request met the 429; the others waited max_wait in the limiter, never sending
+    assert len(srv.seen) == 1
+    assert all(r.retry_at is not None for r in results if isinstance(r, RateLimitError))
