@@ -1,0 +1,433 @@
+"""The ``hubasync`` click application: audit, prune, tokens, repos, tags, demo.
+
+Every command builds its own event loop (``asyncio.run``) and one :class:`HubClient`; data
+goes to stdout (or ``--output``), everything else (progress, notes, ``error:`` lines) to
+stderr. See :mod:`hubasync.cli._common` for credentials and exit codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import click
+
+from .. import __version__
+from .. import _validate as v
+from ..models.access_tokens import ACCESS_TOKEN_SCOPES
+from ._audit import audit_sink, run_audit, stderr_console, summary_line
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Connection,
+    connection_options,
+    error_line,
+    format_option,
+    parse_repository,
+    parse_when,
+    run,
+    when_option,
+)
+from ._output import json_value, row_sink
+from ._prune import image_rows, prune_record, prune_repository
+
+__all__ = ["cli"]
+
+
+@contextlib.contextmanager
+def _output(path: str) -> Iterator[TextIO]:
+    """stdout for ``-``, else the file (created or truncated)."""
+    if path == "-":
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+def _namespaces(names: tuple[str, ...]) -> list[str]:
+    for name in names:
+        v.namespace(name)
+    return list(dict.fromkeys(names))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hubasync")
+def cli() -> None:
+    """hubasync: audit and tidy Docker Hub namespaces from the shell.
+
+    Credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN (a PAT, org token or password), or
+    --username with the token on standard input (--token-stdin). Never pass a secret as
+    an argument. Exit codes: 0 ok, 1 something failed (one `error:` line each), 2 usage.
+    """
+
+
+# ------------------------------------------------------------------------------ audit
+
+
+@cli.command()
+@connection_options
+@click.argument("namespaces", nargs=-1, required=True)
+@when_option
+@click.option("--include-tags", is_flag=True, help="Also audit each repository's current tags.")
+@format_option
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    metavar="FILE",
+    help="Write the report to FILE instead of stdout.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Repositories audited (and requests in flight) at once.",
+)
+def audit(
+    connection: Connection,
+    namespaces: tuple[str, ...],
+    active_from: datetime | None,
+    include_tags: bool,
+    fmt: str,
+    output: str,
+    concurrency: int,
+) -> None:
+    """Audit the images of every repository of NAMESPACES.
+
+    Counts total, active and inactive images per repository, lists the inactive images
+    (digest, last push and pull, tags), and aggregates per namespace. A repository or
+    namespace that fails (403, 404...) is reported on stderr and the run goes on (exit 1).
+    A progress bar shows on stderr when it is a terminal.
+    """
+
+    async def main() -> int:
+        names = _namespaces(namespaces)
+        progress = stderr_console()
+        async with connection.client(max_concurrency=concurrency) as hub:
+            with _output(output) as out:
+                sink = audit_sink(fmt, out, active_from=active_from, include_tags=include_tags)
+                report = await run_audit(
+                    hub,
+                    names,
+                    sink,
+                    active_from=active_from,
+                    include_tags=include_tags,
+                    concurrency=concurrency,
+                    progress_console=progress,
+                )
+            if progress is not None:
+                progress.print(summary_line(report, hub.stats), markup=False, highlight=False)
+        return EXIT_OK if report.ok else EXIT_FAILURE
+
+    run(connection.debug, main)
+
+
+# ------------------------------------------------------------------------------ prune
+
+
+@cli.command()
+@connection_options
+@click.argument("target", metavar="NS/REPO")
+@click.option("--inactive", is_flag=True, help="Select images not pushed or pulled lately.")
+@click.option("--untagged", is_flag=True, help="Select images no current tag points at.")
+@when_option
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Delete for real (Hub's warnings are passed back as ignore_warnings).",
+)
+@format_option
+def prune(
+    connection: Connection,
+    target: str,
+    inactive: bool,
+    untagged: bool,
+    active_from: datetime | None,
+    yes: bool,
+    fmt: str,
+) -> None:
+    """Delete the inactive and/or untagged images of a repository (dry run by default).
+
+    Without --yes, shows what Hub's delete-images would do, with its warnings (an image is
+    active, tags point at it) and errors; nothing is deleted. With --yes, deletes in
+    batches of 100 manifests, passing the warnings back as ignore_warnings.
+    """
+    try:
+        namespace, repository = parse_repository(target)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NS/REPO") from None
+    if not inactive and not untagged:
+        raise click.UsageError(
+            "choose the images: --inactive and/or --untagged (prune never selects every image)"
+        )
+
+    async def main() -> int:
+        v.namespace(namespace)
+        v.repository(repository)
+        async with connection.client() as hub:
+            result = await prune_repository(
+                hub,
+                namespace,
+                repository,
+                inactive=inactive,
+                untagged=untagged,
+                active_from=active_from,
+                delete=yes,
+            )
+        out = sys.stdout
+        if fmt == "json":
+            out.write(json.dumps(json_value(prune_record(result))) + "\n")
+        else:
+            columns = ["digest", "last_pushed", "last_pulled", "tags", "warnings", "errors"]
+            sink = row_sink(
+                fmt, out, columns, title=f"Images of {namespace}/{repository} to delete"
+            )
+            for row in image_rows(result):
+                sink.add(row)
+            sink.close()
+        m = result.metrics
+        selected = len(result.selected)
+        if not selected:
+            click.echo("nothing to prune: no image matches the filters", err=True)
+        elif result.dry_run:
+            click.echo(
+                f"dry run: {selected} images selected; Hub would delete {m.manifest_deletes} "
+                f"manifests and {m.tag_deletes} tags ({len(result.warnings)} warnings, "
+                f"{len(result.errors)} errors). Run again with --yes to delete.",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"deleted {m.manifest_deletes} manifests and {m.tag_deletes} tags of "
+                f"{namespace}/{repository} ({len(result.warnings)} warnings ignored)",
+                err=True,
+            )
+        for failure in result.errors:
+            error_line(
+                f"{namespace}/{repository}@{failure.digest}: cannot delete ({failure.error})"
+            )
+        return EXIT_OK if result.ok else EXIT_FAILURE
+
+    run(connection.debug, main)
+
+
+# ----------------------------------------------------------------------------- tokens
+
+_TOKEN_COLUMNS = ["uuid", "label", "scopes", "active", "created_at", "last_used", "expires_at"]
+
+
+def _token_row(token: Any) -> dict[str, Any]:
+    return {
+        "uuid": token.uuid,
+        "label": token.token_label,
+        "scopes": list(token.scopes),
+        "active": token.is_active,
+        "created_at": token.created_at,
+        "last_used": token.last_used,
+        "expires_at": token.expires_at,
+    }
+
+
+@cli.group()
+def tokens() -> None:
+    """Personal access tokens of the authenticated user."""
+
+
+@tokens.command("list")
+@connection_options
+@format_option
+def tokens_list(connection: Connection, fmt: str) -> None:
+    """List the tokens (never their secret values)."""
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            sink = row_sink(fmt, sys.stdout, _TOKEN_COLUMNS, title="Access tokens")
+            async for token in hub.access_tokens.list():
+                sink.add(_token_row(token))
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@tokens.command("create")
+@connection_options
+@click.argument("label")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(ACCESS_TOKEN_SCOPES),
+    help="A scope to grant (repeatable).",
+)
+@click.option(
+    "--expires-at",
+    metavar="DATE",
+    help="When the token stops working (a date, a date-time, or 30d from now).",
+)
+@format_option
+def tokens_create(
+    connection: Connection,
+    label: str,
+    scopes: tuple[str, ...],
+    expires_at: str | None,
+    fmt: str,
+) -> None:
+    """Create a token labelled LABEL and print its value (shown this once only)."""
+    expiry: datetime | None = None
+    if expires_at is not None:
+        try:
+            expiry = parse_when(expires_at, datetime.now(UTC), future=True)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--expires-at") from None
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            token = await hub.access_tokens.create(label, list(scopes), expires_at=expiry)
+        row = {**_token_row(token), "token": token.token}
+        if fmt == "table":
+            click.echo(token.token)
+            click.echo(
+                f"created token {token.uuid} ({token.token_label}; "
+                f"{', '.join(token.scopes)}): store the value now, Hub never shows it again",
+                err=True,
+            )
+        else:
+            sink = row_sink(fmt, sys.stdout, [*_TOKEN_COLUMNS, "token"])
+            sink.add(row)
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@tokens.command("revoke")
+@connection_options
+@click.argument("uuid")
+def tokens_revoke(connection: Connection, uuid: str) -> None:
+    """Delete the token UUID for good."""
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            await hub.access_tokens.delete(uuid)
+        click.echo(f"revoked token {uuid}", err=True)
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+# ------------------------------------------------------------------------ repos, tags
+
+
+@cli.group()
+def repos() -> None:
+    """Repositories of a namespace."""
+
+
+@repos.command("list")
+@connection_options
+@click.argument("namespace")
+@click.option("--name", "name_filter", help="Only repositories whose name contains this.")
+@format_option
+def repos_list(connection: Connection, namespace: str, name_filter: str | None, fmt: str) -> None:
+    """List the repositories of NAMESPACE (public ones only without credentials)."""
+    columns = ["name", "private", "pulls", "stars", "last_updated", "description"]
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            listing = hub.repositories.list(namespace, name=name_filter)
+            sink = row_sink(fmt, sys.stdout, columns, title=f"Repositories of {namespace}")
+            async for repo in listing:
+                sink.add(
+                    {
+                        "name": repo.name,
+                        "private": repo.is_private,
+                        "pulls": repo.pull_count,
+                        "stars": repo.star_count,
+                        "last_updated": repo.last_updated,
+                        "description": repo.description,
+                    }
+                )
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@cli.group()
+def tags() -> None:
+    """Tags of a repository."""
+
+
+@tags.command("list")
+@connection_options
+@click.argument("target", metavar="NS/REPO")
+@format_option
+def tags_list(connection: Connection, target: str, fmt: str) -> None:
+    """List the current tags of NS/REPO, most recently pushed first."""
+    try:
+        namespace, repository = parse_repository(target)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NS/REPO") from None
+    columns = ["name", "digest", "size", "last_pushed", "last_pulled", "status"]
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            sink = row_sink(fmt, sys.stdout, columns, title=f"Tags of {namespace}/{repository}")
+            async for tag in hub.repositories.tags(namespace, repository):
+                status = tag.tag_status or tag.status
+                digest = tag.digest
+                if digest is None and len(tag.images) == 1:
+                    digest = tag.images[0].digest
+                sink.add(
+                    {
+                        "name": tag.name,
+                        "digest": digest,
+                        "size": tag.full_size,
+                        "last_pushed": tag.tag_last_pushed,
+                        "last_pulled": tag.tag_last_pulled,
+                        "status": str(status) if status is not None else None,
+                    }
+                )
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+# ------------------------------------------------------------------------------- demo
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--scale", type=click.FloatRange(0.01, 100.0), default=1.0, hidden=True)
+@click.option("--seed", type=int, default=1, hidden=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks of failures.")
+def demo(fmt: str, scale: float, seed: int, debug: bool) -> None:
+    """Audit an embedded FakeHub: dozens of namespaces under a Hub-shaped rate limit.
+
+    Starts a FakeHub on 127.0.0.1 (generated organizations, repositories and images; 180
+    requests per 2-second window), logs in with a personal access token and runs the
+    same code as `hubasync audit`, then prints the report and the client's counters.
+    """
+    from ._demo import run_demo
+
+    async def main() -> int:
+        return await run_demo(
+            fmt=fmt, out=sys.stdout, scale=scale, seed=seed, progress=stderr_console()
+        )
+
+    run(debug, main)

@@ -1,0 +1,389 @@
+"""The audit path of the command line, shared by ``hubasync audit`` and ``hubasync demo``.
+
+:func:`run_audit` drives :func:`hubasync.audit.audit_namespaces`, feeds every audit to an
+:class:`~hubasync.audit.AuditReport` and to a sink (JSON, CSV, table or summary), shows a
+progress bar on stderr when stderr is a terminal, and writes one ``error:`` line per failed
+repository or namespace. The record builders below are pure functions.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol, TextIO
+
+import attrs
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from .._client import HubClient
+from .._transport import ClientStats
+from ..audit import AuditReport, AuditTotals, RepositoryAudit, audit_namespaces
+from ._output import CsvRows, console_for, iso, json_value, table_cell
+
+__all__ = [
+    "AuditProgress",
+    "AuditSink",
+    "CsvAuditSink",
+    "JsonAuditSink",
+    "TableAuditSink",
+    "audit_record",
+    "audit_sink",
+    "report_record",
+    "run_audit",
+    "stats_record",
+    "totals_record",
+]
+
+
+# ------------------------------------------------------------------ pure record builders
+
+
+def audit_record(audit: RepositoryAudit) -> dict[str, Any]:
+    """One repository's audit as plain data (the JSON output's ``repositories`` items)."""
+    summary = audit.summary
+    record: dict[str, Any] = {
+        "namespace": audit.namespace,
+        "repository": audit.repository,
+        "active_from": audit.active_from,
+        "summary": (
+            None
+            if summary is None
+            else {"total": summary.total, "active": summary.active, "inactive": summary.inactive}
+        ),
+        "inactive_images": [
+            {
+                "digest": image.digest,
+                "last_pushed": image.last_pushed,
+                "last_pulled": image.last_pulled,
+                "tags": list(image.tags),
+                "former_tags": list(image.former_tags),
+            }
+            for image in audit.inactive_images
+        ],
+        "errors": [attrs.asdict(failure) for failure in audit.errors],
+    }
+    if audit.tags is not None:
+        record["tags"] = [attrs.asdict(tag) for tag in audit.tags]
+    return record
+
+
+def totals_record(totals: AuditTotals) -> dict[str, Any]:
+    """Counts as plain data."""
+    return attrs.asdict(totals)
+
+
+def report_record(report: AuditReport) -> dict[str, Any]:
+    """The aggregates of a report: per namespace, overall, the most inactive repositories."""
+    return {
+        "namespaces": {ns: totals_record(t) for ns, t in report.namespaces.items()},
+        "totals": totals_record(report.totals),
+        "top_inactive": [
+            {
+                "namespace": ns,
+                "repository": repo,
+                "total": stats.total,
+                "active": stats.active,
+                "inactive": stats.inactive,
+            }
+            for ns, repo, stats in report.top_inactive()
+        ],
+        "failures": [
+            {"name": audit.full_name, "errors": [attrs.asdict(f) for f in audit.errors]}
+            for audit in report.failures
+        ],
+    }
+
+
+def stats_record(stats: ClientStats) -> dict[str, Any]:
+    """The client's counters as plain data."""
+    return {
+        "requests": stats.requests,
+        "retries": stats.retries,
+        "rate_limited": stats.rate_limited,
+        "waited_s": round(stats.waited_s, 3),
+        "logins": stats.logins,
+    }
+
+
+def _csv_row(audit: RepositoryAudit, include_tags: bool) -> dict[str, Any]:
+    summary = audit.summary
+    row: dict[str, Any] = {
+        "namespace": audit.namespace,
+        "repository": audit.repository,
+        "active_from": audit.active_from,
+        "total": summary.total if summary else None,
+        "active": summary.active if summary else None,
+        "inactive": summary.inactive if summary else None,
+        "inactive_tagged": audit.inactive_tagged if summary else None,
+    }
+    if include_tags:
+        row["tags"] = len(audit.tags) if audit.tags is not None else None
+    row["errors"] = "; ".join(f"{f.operation}: {f.message}" for f in audit.errors)
+    return row
+
+
+# ------------------------------------------------------------------------------ sinks
+
+
+class AuditSink(Protocol):
+    """Receives each audit as it arrives, then the final report."""
+
+    def add(self, audit: RepositoryAudit) -> None:
+        """Take one audit."""
+
+    def finish(self, report: AuditReport) -> None:
+        """Write what is left (aggregates, the closing bracket, the table)."""
+
+
+class JsonAuditSink:
+    """One JSON document: ``repositories`` streamed one per line, then the aggregates."""
+
+    def __init__(self, out: TextIO, *, active_from: datetime | None, include_tags: bool) -> None:
+        self._out = out
+        head = {"active_from": json_value(active_from), "include_tags": include_tags}
+        out.write(json.dumps(head)[:-1] + ', "repositories": [')
+        self._first = True
+
+    def add(self, audit: RepositoryAudit) -> None:
+        """Write one repository's audit."""
+        self._out.write("\n" if self._first else ",\n")
+        self._first = False
+        self._out.write(json.dumps(json_value(audit_record(audit))))
+
+    def finish(self, report: AuditReport) -> None:
+        """Write the aggregates and close the document."""
+        rest = json.dumps(json_value(report_record(report)))
+        self._out.write("\n], " + rest[1:] + "\n")
+        self._out.flush()
+
+
+class CsvAuditSink:
+    """CSV, one line per repository (and per failed namespace)."""
+
+    def __init__(self, out: TextIO, *, include_tags: bool) -> None:
+        columns = ["namespace", "repository", "active_from", "total", "active", "inactive"]
+        columns += ["inactive_tagged", *(["tags"] if include_tags else []), "errors"]
+        self._rows = CsvRows(out, columns)
+        self._include_tags = include_tags
+
+    def add(self, audit: RepositoryAudit) -> None:
+        """Write one line."""
+        self._rows.add(_csv_row(audit, self._include_tags))
+
+    def finish(self, report: AuditReport) -> None:
+        """Flush."""
+        self._rows.close()
+
+
+class TableAuditSink:
+    """Tables drawn at the end: per namespace with totals, and the most inactive repositories."""
+
+    def __init__(self, out: TextIO, *, title: str = "Audit") -> None:
+        self._console = console_for(out)
+        self._title = title
+
+    def add(self, audit: RepositoryAudit) -> None:
+        """Nothing to do: the report holds the aggregates."""
+
+    def finish(self, report: AuditReport) -> None:
+        """Draw the tables."""
+        render_report(self._console, report, title=self._title)
+
+
+def render_report(console: Console, report: AuditReport, *, title: str) -> None:
+    """Per-namespace aggregates with a totals row, then the top inactive repositories."""
+    table = Table(title=title, title_justify="left", show_footer=True)
+    columns = ("repositories", "failed", "images", "active", "inactive", "inactive tagged")
+    t = report.totals
+    footer = (t.repositories, t.failures, t.images, t.active, t.inactive, t.inactive_tagged)
+    table.add_column("namespace", footer="total")
+    for name, value in zip(columns, footer, strict=True):
+        table.add_column(name, footer=str(value), justify="right")
+    for ns in sorted(report.namespaces):
+        n = report.namespaces[ns]
+        failed = n.failures
+        table.add_row(
+            ns,
+            str(n.repositories),
+            str(failed) if failed else "-",
+            str(n.images),
+            str(n.active),
+            str(n.inactive),
+            str(n.inactive_tagged),
+        )
+    console.print(table)
+    top = report.top_inactive()
+    if top:
+        ranked = Table(title="Most inactive repositories", title_justify="left")
+        for name in ("repository", "images", "inactive", "share"):
+            ranked.add_column(name, justify="left" if name == "repository" else "right")
+        for ns, repo, stats in top:
+            share = f"{stats.inactive / stats.total:.0%}" if stats.total else "-"
+            ranked.add_row(f"{ns}/{repo}", str(stats.total), str(stats.inactive), share)
+        console.print(ranked)
+
+
+def render_stats(console: Console, stats: ClientStats, *, title: str = "Client") -> None:
+    """The client's counters as a two-column table."""
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("counter")
+    table.add_column("value", justify="right")
+    labels = {
+        "requests": "HTTP requests (logins and retries included)",
+        "retries": "retried attempts (5xx, 429, connection faults)",
+        "rate_limited": "429 answers received",
+        "waited_s": "seconds waiting for the rate limiter",
+        "logins": "logins",
+    }
+    for key, value in stats_record(stats).items():
+        table.add_row(labels.get(key, key), table_cell(value))
+    console.print(table)
+
+
+def audit_sink(
+    fmt: str, out: TextIO, *, active_from: datetime | None, include_tags: bool
+) -> AuditSink:
+    """The sink for ``--format``."""
+    if fmt == "json":
+        return JsonAuditSink(out, active_from=active_from, include_tags=include_tags)
+    if fmt == "csv":
+        return CsvAuditSink(out, include_tags=include_tags)
+    title = "Audit" + (f" (active from {iso(active_from)})" if active_from is not None else "")
+    return TableAuditSink(out, title=title)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class AuditProgress:
+    """A progress bar on stderr (repositories done / known total, requests, 429s, waits);
+    without a terminal it only writes the ``error:`` lines."""
+
+    def __init__(self, hub: HubClient, console: Console | None) -> None:
+        self._hub = hub
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._total = 0
+        if console is not None:
+            self._progress = Progress(
+                TextColumn("[bold]auditing[/]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("repositories"),
+                TextColumn("{task.fields[info]}", markup=False),
+                TimeElapsedColumn(),
+                console=console,
+            )
+
+    def __enter__(self) -> AuditProgress:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("audit", total=None, info=self._info())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        if self._progress is not None and self._task is not None:
+            task = self._progress.tasks[0]
+            self._progress.update(self._task, total=task.completed, info=self._info())
+            self._progress.stop()
+
+    def _info(self) -> str:
+        stats = self._hub.stats
+        parts = [f"{stats.requests} requests", f"waited {stats.waited_s:.1f}s"]
+        if stats.rate_limited:
+            parts.append(f"{stats.rate_limited}x429")
+        info = self._hub.rate_limit
+        if info is not None and info.limit is not None and info.remaining is not None:
+            parts.append(f"budget {info.remaining}/{info.limit}")
+        return " · ".join(parts)
+
+    def add_total(self, namespace: str, count: int | None) -> None:
+        """A namespace's repository count is known: grow the total."""
+        self._total += count or 0
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, total=self._total or None)
+
+    def advance(self, audit: RepositoryAudit) -> None:
+        """One audit arrived."""
+        if self._progress is not None and self._task is not None:
+            step = 0 if audit.repository is None else 1
+            self._progress.update(self._task, advance=step, info=self._info())
+
+    def log(self, line: str) -> None:
+        """One line on stderr, above the bar."""
+        if self._progress is not None:
+            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            click.echo(line, err=True)
+
+
+# ------------------------------------------------------------------------------- run
+
+
+async def run_audit(
+    hub: HubClient,
+    namespaces: Sequence[str],
+    sink: AuditSink,
+    *,
+    active_from: datetime | None = None,
+    include_tags: bool = False,
+    concurrency: int | None = None,
+    progress_console: Console | None = None,
+) -> AuditReport:
+    """Audit ``namespaces`` with :func:`audit_namespaces`, streaming into ``sink``.
+
+    Writes an ``error:`` line on stderr per failed repository or namespace and shows a
+    progress bar on ``progress_console`` when one is given. Returns the report; the caller
+    picks the exit code (``report.ok``).
+    """
+    report = AuditReport()
+    with AuditProgress(hub, progress_console) as progress:
+        async for audit in audit_namespaces(
+            hub,
+            namespaces,
+            active_from=active_from,
+            include_tags=include_tags,
+            concurrency=concurrency,
+            on_namespace=progress.add_total,
+        ):
+            report.add(audit)
+            sink.add(audit)
+            progress.advance(audit)
+            for failure in audit.errors:
+                progress.log(f"error: {audit.full_name}: {failure.message}")
+    sink.finish(report)
+    return report
+
+
+def stderr_console() -> Console | None:
+    """A console on stderr when stderr is a terminal (for progress), else ``None``."""
+    console = Console(file=sys.stderr)
+    return console if console.is_terminal else None
+
+
+def summary_line(report: AuditReport, stats: ClientStats) -> str:
+    """One line: what was audited, what failed, and what it cost."""
+    t = report.totals
+    return (
+        f"audited {t.repositories} repositories ({t.images} images, {t.inactive} inactive); "
+        f"{t.failures} failed; {stats.requests} requests, {stats.retries} retries, "
+        f"{stats.rate_limited} rate-limited, waited {stats.waited_s:.1f}s"
+    )
