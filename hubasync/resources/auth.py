@@ -6,6 +6,8 @@ Hub answers and do not change the client's own token.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from .._validate import check_text
 from ..errors import TwoFactorRequiredError
 from ..models.auth import LoginResult, TokenResponse
@@ -13,9 +15,19 @@ from ._base import Resource
 
 __all__ = ["Auth"]
 
+T = TypeVar("T")
+
 
 class Auth(Resource):
     """``/v2/users/login``, ``/v2/users/2fa-login`` and ``/v2/auth/token``."""
+
+    async def _exchange(self, operation: str, path: str, body: dict[str, str]) -> tuple[int, Any]:
+        return await self._client.transport.send_login_raw(operation, path, body)
+
+    def _result(self, operation: str, status: int, data: Any, cls: type[T]) -> T:
+        if status == 200:
+            return self._structure(data, cls, operation, status)
+        raise self._client.transport.login_failed(operation, status, data)
 
     async def login(self, username: str, password: str) -> LoginResult:
         """Exchange a username and password (or PAT) for a JWT.
@@ -27,11 +39,7 @@ class Auth(Resource):
             "username": check_text(username, "username"),
             "password": check_text(password, "password"),
         }
-        status, data = await self._client.transport.send_login_raw(
-            "auth.login", "/v2/users/login", body
-        )
-        if status == 200:
-            return self._structure(data, LoginResult, "auth.login", status)
+        status, data = await self._exchange("auth.login", "/v2/users/login", body)
         second = data.get("login_2fa_token") if isinstance(data, dict) else None
         if status == 401 and isinstance(second, str) and second:
             raise TwoFactorRequiredError(
@@ -41,7 +49,7 @@ class Auth(Resource):
                 body={"login_2fa_token": second},
                 operation="auth.login",
             )
-        raise self._client.transport.login_failed("auth.login", status, data)
+        return self._result("auth.login", status, data, LoginResult)
 
     async def two_factor_login(self, login_2fa_token: str, code: str) -> LoginResult:
         """Complete a 2FA login with the intermediate token and the TOTP code."""
@@ -49,12 +57,8 @@ class Auth(Resource):
             "login_2fa_token": check_text(login_2fa_token, "login_2fa_token"),
             "code": check_text(code, "code"),
         }
-        status, data = await self._client.transport.send_login_raw(
-            "auth.2fa_login", "/v2/users/2fa-login", body
-        )
-        if status == 200:
-            return self._structure(data, LoginResult, "auth.2fa_login", status)
-        raise self._client.transport.login_failed("auth.2fa_login", status, data)
+        status, data = await self._exchange("auth.2fa_login", "/v2/users/2fa-login", body)
+        return self._result("auth.2fa_login", status, data, LoginResult)
 
     async def token(self, identifier: str, secret: str) -> TokenResponse:
         """Exchange a username or org name and a PAT/OAT (or password) for a JWT."""
@@ -62,9 +66,5 @@ class Auth(Resource):
             "identifier": check_text(identifier, "identifier"),
             "secret": check_text(secret, "secret"),
         }
-        status, data = await self._client.transport.send_login_raw(
-            "auth.token", "/v2/auth/token", body
-        )
-        if status == 200:
-            return self._structure(data, TokenResponse, "auth.token", status)
-        raise self._client.transport.login_failed("auth.token", status, data)
+        status, data = await self._exchange("auth.token", "/v2/auth/token", body)
+        return self._result("auth.token", status, data, TokenResponse)
