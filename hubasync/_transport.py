@@ -10,6 +10,7 @@ retried is decided by the pure ``_retry.decide``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
@@ -34,6 +35,8 @@ from ._retry import (
 from .errors import HubError, RateLimitError, TransportError
 
 __all__ = ["ClientStats", "Request", "Response", "Transport"]
+
+logger = logging.getLogger("hubasync")
 
 QueryValue = str | int | float | bool
 Params = Mapping[str, QueryValue | None] | Sequence[tuple[str, QueryValue]]
@@ -249,6 +252,14 @@ class Transport:
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     self._transport_fault(req, state, Fault.TRANSPORT, exc)
                 received_at = self._clock.time()
+                logger.debug(
+                    "%s %s %s -> %d in %.3f s",
+                    req.operation,
+                    req.method,
+                    req.path,
+                    status,
+                    received_at - sent_at,
+                )
                 info = RateLimitInfo.from_headers(resp_headers, received_at)
                 update = self._learn(info, sent_at, received_at)
             finally:
@@ -280,6 +291,13 @@ class Transport:
                 operation=req.operation,
             ) from None
 
+    def _retry(
+        self, req: Request, reason: str, delay: float, cause: BaseException | None = None
+    ) -> NoReturn:
+        self.stats.retries += 1
+        logger.info("%s: retrying after %s (backoff %.2f s)", req.operation, reason, delay)
+        raise _Retry(delay) from cause
+
     def _transport_fault(
         self, req: Request, state: RetryState, fault: Fault, exc: BaseException
     ) -> NoReturn:
@@ -290,8 +308,7 @@ class Transport:
             can_refresh=False,
             max_retries=self._max_retries,
         ):
-            self.stats.retries += 1
-            raise _Retry(backoff_delay(state.retries)) from exc
+            self._retry(req, type(exc).__name__, backoff_delay(state.retries), exc)
         what = type(exc).__name__
         detail = str(exc) or "no detail"
         if fault is Fault.TRANSPORT and not req.is_idempotent:
@@ -336,8 +353,7 @@ class Transport:
                 can_refresh=self.auth.has_credentials,
                 max_retries=self._max_retries,
             ) and await self.auth.invalidate(token, self.send_login):
-                self.stats.retries += 1
-                raise _Retry(0.0)
+                self._retry(req, "401, token refreshed", 0.0)
         if status in RETRYABLE_STATUSES and decide(
             Fault.SERVER,
             state,
@@ -345,8 +361,7 @@ class Transport:
             can_refresh=False,
             max_retries=self._max_retries,
         ):
-            self.stats.retries += 1
-            raise _Retry(backoff_delay(state.retries))
+            self._retry(req, f"HTTP {status}", backoff_delay(state.retries))
         if 300 <= status < 400:
             location = headers.get("Location", "?")
             raise HubError(
@@ -405,8 +420,8 @@ class Transport:
                 body=body,
                 operation=req.operation,
             )
-        self.stats.retries += 1
-        raise _Retry(0.0)  # the limiter holds every request until the deadline
+        # The limiter holds every request until the deadline: no sleep of our own.
+        self._retry(req, f"429, paused {deadline - now:.2f} s", 0.0)
 
 
 def _wait_from_retry(retry_state: tenacity.RetryCallState) -> float:

@@ -260,3 +260,22 @@ async def test_a_long_429_pause_fails_waiting_requests_after_max_wait() -> None:
     # one request met the 429; the others waited max_wait in the limiter, never sending
     assert len(srv.seen) == 1
     assert all(r.retry_at is not None for r in results if isinstance(r, RateLimitError))
+
+
+async def test_debug_log_names_requests_and_retries_but_no_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    jwt = make_jwt(iat=0, exp=600, secret="S3CRET-JWT")
+    async with (
+        Scripted() as srv,
+        HubClient("alice", "dckr_pat_S3CRET", base_url=srv.url, **FAST) as hub,
+    ):
+        srv.then(reply(200, {"access_token": jwt}), reply(503), reply(200, {"ok": 1}))
+        with caplog.at_level(logging.DEBUG, logger="hubasync"):
+            await hub.transport.request(get())
+    text = caplog.text
+    assert "test.get GET /v2/thing -> 503" in text
+    assert "retrying after HTTP 503" in text
+    assert "S3CRET" not in text and jwt not in text
