@@ -361,7 +361,16 @@ class Transport:
             can_refresh=False,
             max_retries=self._max_retries,
         ):
-            self._retry(req, f"HTTP {status}", backoff_delay(state.retries))
+            delay = backoff_delay(state.retries)
+            hinted: float | None = None
+            if status == 503 and info.retry_at is not None:
+                hinted = self.skew.to_local(info.retry_at)
+            elif status == 503 and info.retry_after is not None:
+                hinted = info.received_at + info.retry_after
+            if hinted is not None:
+                # A 503 with Retry-After: honour it, within max_wait.
+                delay = max(delay, min(hinted - self._clock.time(), self._max_wait))
+            self._retry(req, f"HTTP {status}", delay)
         if 300 <= status < 400:
             location = headers.get("Location", "?")
             raise HubError(

@@ -279,3 +279,21 @@ async def test_debug_log_names_requests_and_retries_but_no_secret(
     assert "test.get GET /v2/thing -> 503" in text
     assert "retrying after HTTP 503" in text
     assert "S3CRET" not in text and jwt not in text
+
+
+async def test_503_retry_after_is_honoured() -> None:
+    from hubasync._clock import SystemClock
+
+    class RecordingClock(SystemClock):
+        def __init__(self) -> None:
+            self.sleeps: list[float] = []
+
+        async def sleep(self, seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+    clock = RecordingClock()
+    async with Scripted() as srv, HubClient(base_url=srv.url, clock=clock, **FAST) as hub:
+        srv.then(reply(503, {"detail": "maintenance"}, {"Retry-After": "7"}), reply(200, {"ok": 1}))
+        assert (await hub.transport.request(get())).data == {"ok": 1}
+    # backoff sleeps are off in the suite: the 7 s comes from the hint alone
+    assert len(clock.sleeps) == 1 and 6.5 <= clock.sleeps[0] <= 7.0
