@@ -277,9 +277,13 @@ class Transport:
         return update
 
     async def _acquire(self, req: Request) -> None:
-        """Reserve a token; a wait longer than max_wait (a long 429 pause) is an error."""
+        """Reserve a token; a limiter that holds us well past max_wait is an error.
+
+        Our own pauses never exceed max_wait; the margin keeps this a safety net for a
+        shared limiter (another client's pause, a stuck Redis) rather than a race with them.
+        """
         try:
-            async with asyncio.timeout(self._max_wait):
+            async with asyncio.timeout(self._max_wait + 1.0):
                 self.stats.waited_s += await self.limiter.acquire()
         except TimeoutError:
             self.stats.waited_s += self._max_wait
@@ -342,6 +346,9 @@ class Transport:
                 else None
             )
             return Response(status, headers, data)
+        if status == 404 and req.method == "DELETE" and state.retries > 0:
+            # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.
+            return Response(status, headers, None)
         error_body = decode_error_body(body)
         if status == 429:
             await self._rate_limited(req, state, info, error_body)
@@ -400,8 +407,9 @@ class Transport:
             last_reset_at=self._last_reset_at,
             consecutive_429=state.consecutive_429,
         )
-        # Every request of this limiter waits, not only this one.
-        await self.limiter.pause_until(deadline)
+        # Every request of this limiter waits, not only this one; but never longer than
+        # max_wait, so one absurd (or garbage) hint cannot stall everything for a day.
+        await self.limiter.pause_until(min(deadline, now + self._max_wait))
         wait = deadline - now
         if wait > self._max_wait:
             raise RateLimitError(
