@@ -29,7 +29,7 @@ DEFAULT_REQUESTS_PER_MINUTE = 180
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: those may be resolved through DNS
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

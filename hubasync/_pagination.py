@@ -160,8 +160,10 @@ class Paginator(Generic[T]):
                 task = pending.popleft()
                 try:
                     page = await task
-                except NotFoundError:
-                    return  # Hub answers 404 for a page past the end when the list shrank
+                except NotFoundError as exc:
+                    if isinstance(exc.body, dict):
+                        return  # Hub's JSON 404 for a page past the end: the list shrank
+                    raise  # a proxy's HTML 404 says nothing about the list: never drop items
                 if not page.items:
                     return
                 yield page

@@ -7,6 +7,7 @@ the raw body and the content type, and gets back JSON or the ``HubError`` to rai
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .errors import (
@@ -23,6 +24,17 @@ from .errors import (
 __all__ = ["decode_json", "error_for_status", "hub_detail", "hub_txnid"]
 
 _ANON_PAGING = "pagination offset too large"
+# Access tokens and JWTs: a broken login or token-create answer may carry one in its text.
+_SECRET = re.compile(
+    r"dckr_(?:pat|oat)_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with access tokens and JWTs replaced by ``<redacted>``."""
+    return _SECRET.sub("<redacted>", text)
+
+
 _MAX_QUOTED = 300
 
 
@@ -33,12 +45,12 @@ def decode_json(body: bytes, *, operation: str, status: int) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        snippet = body[:120].decode("utf-8", "replace")
+        text = redact(body.decode("utf-8", "replace"))
         raise ResponseValidationError(
             f"{operation}: Hub answered {status} with a body that is not JSON "
-            f"(starts {snippet!r}); this is a Hub or proxy fault, try again later",
+            f"(starts {text[:120]!r}); this is a Hub or proxy fault, try again later",
             status=status,
-            body=body.decode("utf-8", "replace")[:2000],
+            body=text[:2000],
             operation=operation,
         ) from None
 
@@ -50,7 +62,7 @@ def decode_error_body(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return body.decode("utf-8", "replace")[:2000]
+        return redact(body.decode("utf-8", "replace")[:2000])
 
 
 def hub_detail(body: Any) -> str | None:

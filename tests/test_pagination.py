@@ -152,7 +152,7 @@ async def test_cancelling_the_consumer_cancels_prefetches() -> None:
 async def test_404_past_the_end_ends_iteration() -> None:
     async def fetch(number: int) -> Page[int]:
         if number == 3:
-            raise NotFoundError("gone", status=404)
+            raise NotFoundError("gone", status=404, body={"detail": "Not found"})
         return Page(items=list(range(10)), count=50, number=number, has_next=True)
 
     got = [x async for x in Paginator(fetch, page_size=10, prefetch=1)]
@@ -174,3 +174,13 @@ def test_plan_last_page() -> None:
     assert plan_last_page(0, 10) == 1
     assert plan_last_page(10, 10) == 1
     assert plan_last_page(11, 10) == 2
+
+
+async def test_non_json_404_mid_listing_is_raised_not_taken_for_the_end() -> None:
+    async def fetch(number: int) -> Page[int]:
+        if number == 3:
+            raise NotFoundError("proxy page", status=404, body="<html>404</html>")
+        return Page(items=list(range(10)), count=50, number=number, has_next=True)
+
+    with pytest.raises(NotFoundError):
+        [x async for x in Paginator(fetch, page_size=10, prefetch=1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +25,7 @@ def _as_count(value: Any) -> int | None:
     # The PAT list reports count as a JSON number that may be a float; org tokens say total.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value != value or value < 0:  # NaN or negative: no usable count
+    if not math.isfinite(value) or value < 0:  # NaN, inf (JSON 1e999) or negative
         return None
     return int(value)
 
