@@ -180,17 +180,25 @@ class SkewEstimator:
 
     When Hub stamped ``Date: d`` its clock read some instant in ``[d, d + 1)``; our clock then
     read some instant in ``[sent_at, received_at]``. So the offset (server minus local) lies in
-    ``[d - received_at, d + 1 - sent_at]``. The estimator intersects the intervals of the last
-    ``window`` responses; the intersection narrows as responses land at different fractions
-    of Hub's second, and it always holds the true offset (no rounding bias). When the
-    intersection becomes empty, one of the clocks jumped: the estimate restarts from the
-    newest response.
+    ``[d - received_at, d + 1 - sent_at]``. The estimator intersects the intervals of the
+    responses of the last ``horizon_s`` seconds; the intersection narrows as responses land at
+    different fractions of Hub's second, and it always holds the true offset (no rounding
+    bias). The horizon is a span of time, not a count of responses: a burst of responses all
+    landing at the same fraction of a second must not push out the observations that pinned
+    the bounds (with a count, the bound drifted by up to a second under bursty traffic). When
+    the intersection becomes empty, one of the clocks jumped: the estimate restarts from the
+    newest response. ``observe`` is O(1) amortised (monotonic queues for max-low, min-high).
     """
 
-    def __init__(self, *, window: int = 32) -> None:
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"SkewEstimator window must be an int >= 1, got {window!r}")
-        self._observations: deque[tuple[float, float]] = deque(maxlen=window)
+    def __init__(self, *, horizon_s: float = 600.0) -> None:
+        if not (isinstance(horizon_s, int | float) and math.isfinite(horizon_s) and horizon_s > 0):
+            raise ValueError(
+                f"SkewEstimator horizon_s must be a positive number, got {horizon_s!r}"
+            )
+        self._horizon = float(horizon_s)
+        # (received_at, value), values decreasing (for max low) / increasing (for min high)
+        self._lows: deque[tuple[float, float]] = deque()
+        self._highs: deque[tuple[float, float]] = deque()
         self._bounds: tuple[float, float] | None = None
 
     def observe(self, date: float, sent_at: float, received_at: float) -> None:
@@ -204,15 +212,25 @@ class SkewEstimator:
         if received_at < sent_at:
             return
         low, high = date - received_at, date + 1.0 - sent_at
-        self._observations.append((low, high))
-        low = max(lo for lo, _ in self._observations)
-        high = min(hi for _, hi in self._observations)
-        if low > high:  # a clock jumped: older observations no longer fit
-            newest = self._observations[-1]
-            self._observations.clear()
-            self._observations.append(newest)
-            low, high = newest
-        self._bounds = (low, high)
+        while self._lows and self._lows[-1][1] <= low:
+            self._lows.pop()
+        self._lows.append((received_at, low))
+        while self._highs and self._highs[-1][1] >= high:
+            self._highs.pop()
+        self._highs.append((received_at, high))
+        cutoff = received_at - self._horizon
+        while self._lows[0][0] < cutoff:
+            self._lows.popleft()
+        while self._highs[0][0] < cutoff:
+            self._highs.popleft()
+        best_low, best_high = self._lows[0][1], self._highs[0][1]
+        if best_low > best_high:  # a clock jumped: older observations no longer fit
+            self._lows.clear()
+            self._highs.clear()
+            self._lows.append((received_at, low))
+            self._highs.append((received_at, high))
+            best_low, best_high = low, high
+        self._bounds = (best_low, best_high)
 
     @property
     def bounds(self) -> tuple[float, float] | None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import math
 import re
 from collections import deque
@@ -41,6 +42,7 @@ from datetime import UTC
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._clock import Clock, SystemClock
 
@@ -101,6 +103,12 @@ def _parse_http_date(value: object) -> float | None:
     text = _text(value)
     if text is None:
         return None
+    return _parse_http_date_text(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_http_date_text(text: str) -> float | None:
+    # Cached: every response carries a Date, and within a second they are all the same.
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -150,8 +158,13 @@ def _parse_reset(value: object, date: float | None) -> float | None:
     return date + number if date is not None else None
 
 
-def _lower_keys(headers: Mapping[str, Any]) -> dict[str, Any]:
-    """Header names lower-cased; the first of repeated names wins (like ``CIMultiDict.get``)."""
+def _lower_keys(headers: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Header names lower-cased; the first of repeated names wins (like ``CIMultiDict.get``).
+
+    aiohttp's case-insensitive multidicts are used as they are (no copy per response).
+    """
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+        return headers
     lowered: dict[str, Any] = {}
     for key, value in headers.items():
         if isinstance(key, bytes):

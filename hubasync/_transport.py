@@ -178,6 +178,13 @@ class Transport:
     async def request(self, req: Request) -> Response:
         """Send ``req`` with retries; return the successful Response or raise a HubError."""
         state = RetryState()
+        # The first attempt runs outside tenacity: most requests succeed at once, and the
+        # retry machinery's per-call cost (and its reference cycles) is paid only on a retry.
+        try:
+            return await self._attempt(req, state)
+        except _Retry as first:
+            if first.delay > 0:
+                await self._clock.sleep(first.delay)
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(_Retry),
             wait=_wait_from_retry,

@@ -190,13 +190,23 @@ def test_skew_restarts_when_a_clock_jumps() -> None:
     assert est.bounds == pytest.approx((999.8, 1000.8))
 
 
-def test_skew_window_forgets_old_observations() -> None:
-    est = SkewEstimator(window=2)
+def test_skew_horizon_forgets_observations_older_than_it() -> None:
+    est = SkewEstimator(horizon_s=10.0)
     est.observe(1000.0, 1000.0, 1000.0)  # [0, 1]
-    est.observe(1000.0, 999.5, 999.5)  # [0.5, 1.5] -> [0.5, 1]
+    est.observe(1005.0, 1004.5, 1004.5)  # [0.5, 1.5] -> [0.5, 1]
     assert est.bounds == pytest.approx((0.5, 1.0))
-    est.observe(1000.0, 999.2, 999.2)  # [0.8, 1.8]; the first drops out -> [0.8, 1.5]
+    est.observe(1012.0, 1011.2, 1011.2)  # [0.8, 1.8]; the first is 11 s old -> [0.8, 1.5]
     assert est.bounds == pytest.approx((0.8, 1.5))
+
+
+def test_a_burst_at_one_fraction_does_not_push_out_the_tight_bounds() -> None:
+    """With a count-based window, 100 responses at .9 of a second widened the bounds."""
+    est = SkewEstimator()
+    est.observe(1001.0, 1000.99, 1000.99)  # [0.01, 1.01]: the low bound pinned at 0.01
+    for i in range(100):
+        t = 1002.9 + i
+        est.observe(math.floor(t), t, t)  # each [-0.9, 0.1]
+    assert est.bounds == pytest.approx((0.01, 0.1))
 
 
 @pytest.mark.parametrize(
@@ -214,10 +224,10 @@ def test_skew_ignores_unusable_observations(date: float, sent: float, received: 
     assert est.bounds is None
 
 
-@pytest.mark.parametrize("window", [0, -1, True, 2.5])
-def test_skew_window_must_be_positive_int(window: object) -> None:
-    with pytest.raises(ValueError, match="window"):
-        SkewEstimator(window=window)  # type: ignore[arg-type]
+@pytest.mark.parametrize("horizon", [0, -1, float("nan"), float("inf"), "60"])
+def test_skew_horizon_must_be_positive(horizon: object) -> None:
+    with pytest.raises(ValueError, match="horizon_s"):
+        SkewEstimator(horizon_s=horizon)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +282,7 @@ def test_skew_converges_inside_true_offset_without_bias(offset: float) -> None:
 def test_skew_bounds_always_hold_the_true_offset(
     offset: float, steps: list[tuple[float, float, float]]
 ) -> None:
-    est = SkewEstimator(window=8)
+    est = SkewEstimator(horizon_s=5.0)
     local = 1_700_000_000.0
     for idle, up, down in steps:
         sent = local + idle
