@@ -621,7 +621,7 @@ class AdaptiveTokenBucket:
     def _merge(self, update: BudgetUpdate | None, now: float) -> None:
         """Fold one response's view into the budget (after ``_sync(now)``)."""
         if update is None:
-            self._ghosts.append(now)
+            self._charge_ghost(now)
             return
         limit = _valid_count(update.limit)
         if limit is not None and limit >= 1:
@@ -630,7 +630,7 @@ class AdaptiveTokenBucket:
                 self._remaining = min(self._remaining, limit)
         remaining = _valid_count(update.remaining)
         if remaining is None:
-            self._ghosts.append(now)  # no count: assume Hub counted it
+            self._charge_ghost(now)  # no count: assume Hub counted it
             return
         if self._limit is not None:
             remaining = min(remaining, self._limit)
@@ -698,6 +698,13 @@ class AdaptiveTokenBucket:
             if hub_raw is not None:
                 self._hub_raw = hub_raw
             self._from_hub = True
+
+    def _charge_ghost(self, now: float) -> None:
+        # Only against a count Hub gave: before any count, the start-up bucket rules and the
+        # first count Hub sends already includes this request. (Without this, a server that
+        # never sends rate-limit headers grew the list by one float per request.)
+        if self._remaining is not None:
+            self._ghosts.append(now)
 
     def _merge_into_current(self, remaining: int, observed: float) -> None:
         if self._remaining is None or self._reset_at is None:

@@ -237,7 +237,9 @@ class Transport:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_concurrency)
         async with self._slots:
-            await self._acquire(req)
+            # No timeout here: the pauses we set are capped at max_wait, and a window reset
+            # is at most one window away.
+            self.stats.waited_s += await self.limiter.acquire()
             update: BudgetUpdate | None = None
             sent_at = self._clock.time()
             try:
@@ -282,25 +284,6 @@ class Transport:
         if info.limit is not None or info.remaining is not None or info.reset is not None:
             self.last_info = info
         return update
-
-    async def _acquire(self, req: Request) -> None:
-        """Reserve a token; a limiter that holds us well past max_wait is an error.
-
-        Our own pauses never exceed max_wait; the margin keeps this a safety net for a
-        shared limiter (another client's pause, a stuck Redis) rather than a race with them.
-        """
-        try:
-            async with asyncio.timeout(self._max_wait + 1.0):
-                self.stats.waited_s += await self.limiter.acquire()
-        except TimeoutError:
-            self.stats.waited_s += self._max_wait
-            retry_at = getattr(self.limiter, "paused_until", None)
-            raise RateLimitError(
-                f"{req.operation}: waited max_wait={self._max_wait:g} s for Docker Hub's rate "
-                "limit without getting a turn; retry after the reset or raise max_wait",
-                retry_at=retry_at if isinstance(retry_at, float) else None,
-                operation=req.operation,
-            ) from None
 
     def _retry(
         self, req: Request, reason: str, delay: float, cause: BaseException | None = None

@@ -7,6 +7,7 @@ into a request to the wrong place (``../``, ``?``, ``#`` and ``/`` can never rea
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import urllib.parse
@@ -43,8 +44,14 @@ def _segment(value: str) -> str:
 
 
 def _name(kind: str, value: object, *, min_len: int, max_len: int) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{kind} must be a string, got {type(value).__name__}")
+    if isinstance(value, str):
+        return _checked_name(kind, value, min_len, max_len)
+    raise ValueError(f"{kind} must be a string, got {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_name(kind: str, value: str, min_len: int, max_len: int) -> str:
+    # Cached: an audit validates the same few namespaces thousands of times.
     if not value:
         raise ValueError(f"{kind} must not be empty; pass a Docker Hub {kind} such as 'library'")
     if value != value.strip():
