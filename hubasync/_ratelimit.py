@@ -332,6 +332,24 @@ _STALE_SLACK = 5.0
 _MIN_SLEEP = 0.001
 
 
+def check_start_budget(requests_per_minute: object, burst: object) -> int:
+    """Validate the start-up assumption of a limiter; return the burst (default min(10, rpm))."""
+    if (
+        isinstance(requests_per_minute, bool)
+        or not isinstance(requests_per_minute, int)
+        or requests_per_minute < 1
+    ):
+        raise ValueError(
+            f"requests_per_minute must be an int >= 1, got {requests_per_minute!r}; "
+            "Hub's usual budget is 180"
+        )
+    if burst is None:
+        return min(10, requests_per_minute)
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+        raise ValueError(f"burst must be an int >= 1 (or None for the default), got {burst!r}")
+    return burst
+
+
 class AdaptiveTokenBucket:
     """The in-process :class:`RateLimiter`: a token bucket that hands over to Hub's budget.
 
@@ -365,19 +383,7 @@ class AdaptiveTokenBucket:
         burst: int | None = None,
         clock: Clock | None = None,
     ) -> None:
-        if (
-            isinstance(requests_per_minute, bool)
-            or not isinstance(requests_per_minute, int)
-            or requests_per_minute < 1
-        ):
-            raise ValueError(
-                f"requests_per_minute must be an int >= 1, got {requests_per_minute!r}; "
-                "Hub's usual budget is 180"
-            )
-        if burst is None:
-            burst = min(10, requests_per_minute)
-        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-            raise ValueError(f"burst must be an int >= 1 (or None for the default), got {burst!r}")
+        burst = check_start_budget(requests_per_minute, burst)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._rpm = requests_per_minute
         self._burst = burst

@@ -51,6 +51,7 @@ except ImportError as _exc:
 
 from . import _redis_scripts
 from ._clock import Clock, SystemClock
+from ._ratelimit import check_start_budget
 from .errors import HubError
 
 if TYPE_CHECKING:
@@ -168,11 +169,6 @@ def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, st
     )
 
 
-def _default_burst(requests_per_minute: int) -> int:
-    """The start-up burst when none is given, as in ``AdaptiveTokenBucket``: min(10, rpm)."""
-    return min(10, requests_per_minute)
-
-
 @attrs.frozen
 class _Grant:
     granted: bool
@@ -258,19 +254,7 @@ class RedisRateLimiter:
                 f"RedisRateLimiter key must be a non-empty string without braces, got {key!r}; "
                 "use one key per Hub credential, e.g. key='hub:myorg'"
             )
-        if (
-            isinstance(requests_per_minute, bool)
-            or not isinstance(requests_per_minute, int)
-            or requests_per_minute < 1
-        ):
-            raise ValueError(
-                f"requests_per_minute must be an int >= 1, got {requests_per_minute!r}; "
-                "Hub's usual budget is 180"
-            )
-        if burst is not None and (
-            isinstance(burst, bool) or not isinstance(burst, int) or burst < 1
-        ):
-            raise ValueError(f"burst must be an int >= 1 (or None for the default), got {burst!r}")
+        default_burst = check_start_budget(requests_per_minute, burst)
         if not _positive(lease_s):
             raise ValueError(
                 f"lease_s must be a positive number of seconds, got {lease_s!r}; "
@@ -293,7 +277,7 @@ class RedisRateLimiter:
             )
         self.key = key
         self.requests_per_minute = requests_per_minute
-        self.burst = burst if burst is not None else _default_burst(requests_per_minute)
+        self.burst = default_burst
         self.lease_s = float(lease_s)
         self.fallback = fallback
         self.poll_interval = float(poll_interval)
