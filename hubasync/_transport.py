@@ -145,6 +145,8 @@ class Transport:
         self._max_wait = max_wait
         self._clock = clock
         self._headers = {"Accept": "application/json", "User-Agent": user_agent}
+        # A caller's session gets our timeout per request; ours has it as its default.
+        self._per_request: dict[str, Any] = {} if session is None else {"timeout": self._timeout}
         self.skew = SkewEstimator()
         self.stats = ClientStats()
         self.last_info: RateLimitInfo | None = None
@@ -157,7 +159,14 @@ class Transport:
             raise RuntimeError("this HubClient is closed; create a new one")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_concurrency + 2, limit_per_host=0)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False)
+            # Our own session carries the fixed headers and the timeout, so that a request
+            # passes only what varies (aiohttp merges per-request options on every call).
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                trust_env=False,
+                headers=self._headers,
+                timeout=self._timeout,
+            )
         return self._session
 
     async def aclose(self) -> None:
@@ -229,11 +238,11 @@ class Transport:
 
     async def _attempt(self, req: Request, state: RetryState) -> Response:
         token = await self.auth.token(self.send_login) if req.auth else None
-        headers = dict(self._headers)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        url = self.url_for(req.path, req.params)
         session = self._ensure_session()
+        headers: dict[str, str] | None = None if self._owns_session else dict(self._headers)
+        if token:
+            headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
+        url = self.url_for(req.path, req.params)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_concurrency)
         async with self._slots:
@@ -250,8 +259,8 @@ class Transport:
                         URL(url, encoded=True),
                         headers=headers,
                         json=req.json,
-                        timeout=self._timeout,
                         allow_redirects=False,
+                        **self._per_request,
                     ) as resp:
                         body = await resp.read()
                         status = resp.status

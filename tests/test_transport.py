@@ -320,3 +320,22 @@ async def test_delete_whose_retry_meets_404_succeeded() -> None:
             await hub.transport.request(
                 Request(operation="t.delete", method="DELETE", path="/v2/x", expect_body=False)
             )
+
+
+@pytest.mark.parametrize("own_session", [True, False])
+async def test_fixed_headers_and_timeout_with_either_session(own_session: bool) -> None:
+    import aiohttp
+
+    async with Scripted() as srv, aiohttp.ClientSession() as mine:
+        session = None if own_session else mine
+        async with HubClient(
+            token="tok", base_url=srv.url, timeout=0.2, session=session, **FAST
+        ) as hub:
+            await hub.transport.request(get())
+            srv.delay = 0.5
+            with pytest.raises(TransportError):
+                await hub.transport.request(get(idempotent=False))
+        headers = srv.seen[0][2]
+        assert headers["User-Agent"].startswith("hubasync/")
+        assert headers["Accept"] == "application/json"
+        assert headers["Authorization"] == "Bearer tok"
