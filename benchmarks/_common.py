@@ -692,7 +692,9 @@ def _image_bytes(ns: str, repo: str, i: int) -> bytes:
     ).encode()
 
 
-class _PagesApp:
+class CountingApp:
+    """A served aiohttp app in a benchmark's server process: its URL and requests served."""
+
     def __init__(self, runner: Any, url: str) -> None:
         self._runner = runner
         self.url = url
@@ -711,7 +713,7 @@ def _page_args(query: Any) -> tuple[int, int]:
     return max(1, int(query.get("page", "1"))), max(1, int(query.get("page_size", "100")))
 
 
-async def serve_pages(*, latency_s: float = 0.0) -> _PagesApp:
+async def serve_pages(*, latency_s: float = 0.0) -> CountingApp:
     """Child-process factory: a plain aiohttp.web server generating pages on the fly.
 
     ``GET /v2/auditlogs/{account}`` serves ``{"logs": [...]}`` of ``page_size`` events until
@@ -721,7 +723,7 @@ async def serve_pages(*, latency_s: float = 0.0) -> _PagesApp:
     """
     from aiohttp import web
 
-    holder: list[_PagesApp] = []
+    holder: list[CountingApp] = []
 
     async def audit_logs(request: web.Request) -> web.Response:
         holder[0].served += 1
@@ -757,6 +759,6 @@ async def serve_pages(*, latency_s: float = 0.0) -> _PagesApp:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    pages = _PagesApp(runner, f"http://127.0.0.1:{runner.addresses[0][1]}")
+    pages = CountingApp(runner, f"http://127.0.0.1:{runner.addresses[0][1]}")
     holder.append(pages)
     return pages

@@ -31,6 +31,7 @@ from typing import Any
 
 from benchmarks._common import (
     BenchResult,
+    CountingApp,
     ServerProcess,
     fmt_ratio,
     median,
@@ -58,19 +59,7 @@ PROFILE_PATH = Path(__file__).resolve().parent / "profile_overhead.txt"
 # --------------------------------------------------------------------------------------------
 
 
-class _PlainApp:
-    def __init__(self, runner: Any, url: str) -> None:
-        self._runner = runner
-        self.url = url
-        self.served = 0
-
-    async def command(self, name: str, arg: Any) -> Any:
-        if name == "served":
-            return self.served
-        raise ValueError(f"unknown command {name!r}")
-
-    async def close(self) -> None:
-        await self._runner.cleanup()
+_PlainApp = CountingApp
 
 
 async def serve() -> _PlainApp:
