@@ -73,6 +73,7 @@ class Request:
     idempotent: bool | None = None  # None: from the method (POST is not)
     auth: bool = True  # send the bearer token when the client has one
     expect_body: bool = True  # HEAD: no body to decode
+    redirects: int = 0  # same-origin redirects followed so far
 
     @property
     def is_idempotent(self) -> bool:
@@ -89,6 +90,18 @@ class Response:
     status: int
     headers: Mapping[str, str]
     data: Any
+
+
+MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class _Redirect(Exception):
+    """Internal: Hub redirected within base_url; send ``target`` instead."""
+
+    def __init__(self, target: Request) -> None:
+        super().__init__("redirect")
+        self.target = target
 
 
 class _Retry(Exception):
@@ -186,6 +199,12 @@ class Transport:
     # -- sending ---------------------------------------------------------------------------
     async def request(self, req: Request) -> Response:
         """Send ``req`` with retries; return the successful Response or raise a HubError."""
+        try:
+            return await self._request(req)
+        except _Redirect as redirect:
+            return await self.request(redirect.target)
+
+    async def _request(self, req: Request) -> Response:
         state = RetryState()
         # The first attempt runs outside tenacity: most requests succeed at once, and the
         # retry machinery's per-call cost (and its reference cycles) is paid only on a retry.
@@ -294,6 +313,38 @@ class Transport:
             self.last_info = info
         return update
 
+    def _redirect_target(self, req: Request, status: int, location: str) -> Request | None:
+        """The request a redirect asks for, if it stays inside base_url's API; else None."""
+        if status not in _REDIRECTS or req.redirects >= MAX_REDIRECTS:
+            return None
+        method = req.method
+        if status == 303:
+            method = "GET"
+        elif status in (301, 302) and method not in ("GET", "HEAD"):
+            return None  # clients may turn these into GETs: refuse rather than guess
+        try:
+            here = URL(self.url_for(req.path, req.params), encoded=True)
+            there = here.join(URL(location))
+        except (ValueError, TypeError):
+            return None
+        if there.origin() != self.base_url.origin():
+            return None
+        prefix = self.base_url.raw_path.rstrip("/")
+        path = there.raw_path
+        if not path.startswith(prefix + "/v2/"):
+            return None
+        path = path[len(prefix) :]
+        if "/../" in path or "/./" in path or "//" in path[1:] or path.endswith(("/..", "/.")):
+            return None
+        return attrs.evolve(
+            req,
+            method=method,
+            path=path,
+            params=list(there.query.items()),
+            json=req.json if method == req.method else None,
+            redirects=req.redirects + 1,
+        )
+
     def _retry(
         self, req: Request, reason: str, delay: float, cause: BaseException | None = None
     ) -> NoReturn:
@@ -379,9 +430,13 @@ class Transport:
             self._retry(req, f"HTTP {status}", delay)
         if 300 <= status < 400:
             location = headers.get("Location", "?")
+            target = self._redirect_target(req, status, location)
+            if target is not None:
+                raise _Redirect(target)
             raise HubError(
-                f"{req.operation}: Hub redirected to {location!r}, which hubasync does not "
-                "follow (no request or token leaves base_url); check base_url",
+                f"{req.operation}: Hub redirected (HTTP {status}) to {location!r}, which "
+                "hubasync does not follow: only redirects within base_url's /v2/ API are "
+                "followed (no request or token leaves base_url); check base_url",
                 status=status,
                 body=error_body,
                 operation=req.operation,

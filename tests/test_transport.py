@@ -339,3 +339,44 @@ async def test_fixed_headers_and_timeout_with_either_session(own_session: bool) 
         assert headers["User-Agent"].startswith("hubasync/")
         assert headers["Accept"] == "application/json"
         assert headers["Authorization"] == "Bearer tok"
+
+
+async def test_same_origin_redirect_inside_the_api_is_followed_with_the_token() -> None:
+    async with Scripted() as srv, HubClient(token="tok", base_url=srv.url, **FAST) as hub:
+        srv.then(
+            reply(301, None, {"Location": "/v2/thing/?page=2"}),
+            reply(200, {"ok": "moved"}),
+        )
+        resp = await hub.transport.request(get())
+        assert resp.data == {"ok": "moved"}
+        (_, first, _, _), (_, second, headers, _) = srv.seen
+        assert (first, second) == ("/v2/thing", "/v2/thing/?page=2")
+        assert headers["Authorization"] == "Bearer tok"
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "method"),
+    [
+        (302, "/v1/other", "GET"),  # outside the API
+        (301, "/v2/../etc/passwd", "GET"),  # traversal
+        (301, "/v2/x", "POST"),  # a 301 of a POST is ambiguous: refused
+        (307, "//evil.example/v2/x", "GET"),  # scheme-relative: another origin
+    ],
+)
+async def test_redirects_leaving_the_api_are_refused(
+    status: int, location: str, method: str
+) -> None:
+    async with Scripted() as srv, HubClient(token="tok", base_url=srv.url, **FAST) as hub:
+        srv.default = reply(status, None, {"Location": location})
+        req = Request(operation="t.x", method=method, path="/v2/thing", json={"a": 1})
+        with pytest.raises(HubError, match="does not follow"):
+            await hub.transport.request(req)
+        assert len(srv.seen) == 1
+
+
+async def test_redirect_loops_stop() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        srv.default = reply(307, None, {"Location": "/v2/thing"})
+        with pytest.raises(HubError, match="does not follow"):
+            await hub.transport.request(get())
+        assert len(srv.seen) == 4  # the first and three redirects
