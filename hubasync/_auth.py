@@ -123,7 +123,6 @@ class Authenticator:
             self._state = TokenState(token=token, refresh_at=refresh_deadline(token, clock()))
         self._lock: asyncio.Lock | None = None  # created inside the running loop
         self._failure: HubError | None = None
-        self.logins = 0
 
     def __repr__(self) -> str:
         who = self._username or ("<token>" if self._state else "anonymous")
@@ -193,7 +192,6 @@ class Authenticator:
 
     async def _do_login(self, send: LoginSender) -> str:
         assert self._username is not None and self._secret is not None
-        self.logins += 1
         route = login_route(self._secret)
         if route == "/v2/auth/token":
             status, body = await send(

@@ -232,12 +232,22 @@ class RateLimitInfo:
         ``X-RateLimit-Reset`` converted. Falling back further (the last known reset, backoff)
         is the caller's business.
         """
+        hint = self.hint_instant(to_local)
+        if hint is not None:
+            return hint
+        if self.reset is not None:
+            return to_local(self.reset)
+        return None
+
+    def hint_instant(self, to_local: Callable[[float], float]) -> float | None:
+        """The local instant of this response's own retry hint alone (no reset fallback).
+
+        ``retry_at`` converted with ``to_local``; ``retry_after`` counted from receipt.
+        """
         if self.retry_at is not None:
             return to_local(self.retry_at)
         if self.retry_after is not None:
             return self.received_at + self.retry_after
-        if self.reset is not None:
-            return to_local(self.reset)
         return None
 
     def budget_update(self, to_local: Callable[[float], float]) -> BudgetUpdate:

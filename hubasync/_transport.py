@@ -419,11 +419,7 @@ class Transport:
             max_retries=self._max_retries,
         ):
             delay = backoff_delay(state.retries)
-            hinted: float | None = None
-            if status == 503 and info.retry_at is not None:
-                hinted = self.skew.to_local(info.retry_at)
-            elif status == 503 and info.retry_after is not None:
-                hinted = info.received_at + info.retry_after
+            hinted = info.hint_instant(self.skew.to_local) if status == 503 else None
             if hinted is not None:
                 # A 503 with Retry-After: honour it, within max_wait.
                 delay = max(delay, min(hinted - self._clock.time(), self._max_wait))
