@@ -17,6 +17,7 @@ sleep moves it forward at once), so 429 cases cost no real seconds; read timeout
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +71,15 @@ class JumpClock:
         if seconds > 0:
             self.jumped += seconds
         await asyncio.sleep(0)
+
+    def to_next_window(self, window_s: float) -> None:
+        """Jump to just after the start of the next epoch-aligned window of ``window_s``.
+
+        FakeHub's windows are aligned to the epoch; a case that spends a window and then
+        expects a 429 must not race its real-time end (CI flaked when it did).
+        """
+        now = self.time()
+        self.jumped += (math.floor(now / window_s) + 1) * window_s - now + 0.01
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,6 +388,7 @@ async def run_case(env: Env, case: FaultCase, op: Op) -> None:
                 server.configure_rate_limit(
                     LIMIT, window_s=WINDOW_S, retry_hint=case.hub.get("retry_hint")
                 )
+                clock.to_next_window(WINDOW_S)
                 await spend_window(server, server.issue_token(USER))
             server.reset_log()
             server.inject(*case.faults)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -30,7 +31,16 @@ async def server() -> AsyncIterator[FakeHub]:
 
 
 async def exhaust(server: FakeHub, token: str, n: int) -> None:
-    """Spend the caller's window with raw requests."""
+    """Spend the caller's window with raw requests, early in a fresh window.
+
+    FakeHub's windows are aligned to the epoch on the real clock here: spending the last
+    moments of one would let the window roll over before the client's first request, and
+    the 429 the test is about would never come (a CI flake).
+    """
+    window = server.window_s
+    into = time.time() % window
+    if into > window / 4:
+        await asyncio.sleep(window - into + 0.01)
     async with aiohttp.ClientSession() as s:
         for _ in range(n):
             url = f"{server.url}/v2/namespaces/alice/repositories/app/images-summary"
