@@ -146,14 +146,22 @@ class Authenticator:
             return None
         return state
 
-    async def token(self, send: LoginSender) -> str | None:
-        """The bearer token to send now (logging in or refreshing first if needed)."""
+    def token_nowait(self) -> tuple[bool, str | None]:
+        """``(True, token)`` when the token to send now needs no login (the usual case),
+        ``(False, None)`` when :meth:`token` has to log in or refresh first."""
         state = self._valid()
         if state is not None:
-            return state.token
+            return True, state.token
         if not self.has_credentials:
             # A ready token past its refresh point is still used until Hub refuses it.
-            return self._state.token if self._state is not None else None
+            return True, self._state.token if self._state is not None else None
+        return False, None
+
+    async def token(self, send: LoginSender) -> str | None:
+        """The bearer token to send now (logging in or refreshing first if needed)."""
+        ready, token = self.token_nowait()
+        if ready:
+            return token
         return await self._login_once(send, stale=self._state)
 
     async def invalidate(self, token: str, send: LoginSender) -> bool:

@@ -60,7 +60,6 @@ EPOCH_THRESHOLD = 1e9
 _EPOCH_MAX = 1e11
 #: Counts beyond this are garbage.
 _COUNT_MAX = 10**9
-_COUNT_RE = re.compile(r"[0-9]{1,10}")
 _NUMBER_RE = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
 
 
@@ -83,8 +82,9 @@ def _parse_count(value: object) -> int | None:
     text = _text(value)
     if text is None:
         return None
-    head = text.split(";", 1)[0].strip()
-    if not _COUNT_RE.fullmatch(head):
+    head = text.split(";", 1)[0].strip() if ";" in text else text
+    # ASCII digits only (str.isdigit alone would take "²" or Arabic-Indic digits)
+    if not (head.isascii() and head.isdigit() and len(head) <= 10):
         return None
     number = int(head)
     return number if number <= _COUNT_MAX else None
@@ -621,6 +621,8 @@ class AdaptiveTokenBucket:
         return reset - window - min(_GHOST_MARGIN, window / 2)
 
     def _prune_ghosts(self, now: float) -> None:
+        if not self._ghosts:
+            return  # the usual case: every response carried a count
         keep_after = self._ghost_cutoff(now) - self.window
         while self._ghosts and self._ghosts[0] < keep_after:
             self._ghosts.popleft()
@@ -630,6 +632,8 @@ class AdaptiveTokenBucket:
         requests in flight); ``None`` while the start-up bucket rules."""
         if self._remaining is None:
             return None
+        if not self._ghosts:
+            return self._remaining
         cutoff = self._ghost_cutoff(now)
         ghosts = sum(1 for t in self._ghosts if t >= cutoff)
         return max(0, self._remaining - ghosts)

@@ -125,6 +125,8 @@ def encode_query(params: Params | None) -> str:
             pairs.append((key, "true" if value else "false"))
         else:
             pairs.append((key, str(value)))
+    if not pairs:  # every value left out (the usual case for optional filters)
+        return ""
     return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
 
@@ -199,20 +201,24 @@ class Transport:
     # -- sending ---------------------------------------------------------------------------
     async def request(self, req: Request) -> Response:
         """Send ``req`` with retries; return the successful Response or raise a HubError."""
-        try:
-            return await self._request(req)
-        except _Redirect as redirect:
-            return await self.request(redirect.target)
-
-    async def _request(self, req: Request) -> Response:
         state = RetryState()
         # The first attempt runs outside tenacity: most requests succeed at once, and the
         # retry machinery's per-call cost (and its reference cycles) is paid only on a retry.
         try:
             return await self._attempt(req, state)
         except _Retry as first:
-            if first.delay > 0:
-                await self._clock.sleep(first.delay)
+            delay = first.delay
+        except _Redirect as redirect:
+            return await self.request(redirect.target)
+        try:
+            return await self._retry_loop(req, state, delay)
+        except _Redirect as redirect:
+            return await self.request(redirect.target)
+
+    async def _retry_loop(self, req: Request, state: RetryState, delay: float) -> Response:
+        """Every attempt after the first, through tenacity; ``delay`` is the first wait."""
+        if delay > 0:
+            await self._clock.sleep(delay)
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(_Retry),
             wait=_wait_from_retry,
@@ -256,7 +262,11 @@ class Transport:
         return login_error(status, body, None, operation=operation)
 
     async def _attempt(self, req: Request, state: RetryState) -> Response:
-        token = await self.auth.token(self.send_login) if req.auth else None
+        token: str | None = None
+        if req.auth:
+            ready, token = self.auth.token_nowait()
+            if not ready:
+                token = await self.auth.token(self.send_login)
         session = self._ensure_session()
         headers: dict[str, str] | None = None if self._owns_session else dict(self._headers)
         if token:
@@ -301,6 +311,8 @@ class Transport:
                 update = self._learn(info, sent_at, received_at)
             finally:
                 await self.limiter.release(update)
+        if 200 <= status < 300:  # the usual answer, without another coroutine
+            return self._success(req, state, status, resp_headers, body)
         return await self._handle(req, state, status, resp_headers, body, info, token)
 
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
@@ -378,6 +390,15 @@ class Transport:
             operation=req.operation,
         ) from exc
 
+    @staticmethod
+    def _success(
+        req: Request, state: RetryState, status: int, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        state.consecutive_429 = 0
+        if not req.expect_body:
+            return Response(status, headers, None)
+        return Response(status, headers, decode_json(body, operation=req.operation, status=status))
+
     async def _handle(
         self,
         req: Request,
@@ -388,14 +409,9 @@ class Transport:
         info: RateLimitInfo,
         token: str | None,
     ) -> Response:
+        """What an answer means: the Response, a retry, or a typed error."""
         if 200 <= status < 300:
-            state.consecutive_429 = 0
-            data = (
-                decode_json(body, operation=req.operation, status=status)
-                if req.expect_body
-                else None
-            )
-            return Response(status, headers, data)
+            return self._success(req, state, status, headers, body)
         if status == 404 and req.method == "DELETE" and state.retries > 0:
             # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.
             return Response(status, headers, None)

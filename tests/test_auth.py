@@ -195,3 +195,20 @@ async def test_ready_token_is_used_without_login() -> None:
     assert await a.invalidate(token, hub) is False  # nothing to refresh with
     assert hub.calls == []
     assert token not in repr(a)
+
+
+async def test_token_nowait_says_when_a_login_is_due() -> None:
+    hub, clock = Hub(lifetime=600), Clock()
+    a = auth(clock)
+    assert a.token_nowait() == (False, None)  # credentials, no token yet: log in first
+    first = await a.token(hub)
+    assert a.token_nowait() == (True, first)
+    clock.now += 541  # past the refresh point (9 of 10 minutes)
+    assert a.token_nowait() == (False, None)
+    anonymous = Authenticator(username=None, secret=None, token=None, two_factor=None, clock=clock)
+    assert anonymous.token_nowait() == (True, None)
+    ready = make_jwt(iat=0, exp=600)
+    b = Authenticator(username=None, secret=None, token=ready, two_factor=None, clock=clock)
+    # past its refresh point but nothing to refresh with: still sent until Hub refuses it
+    assert b.token_nowait() == (True, ready)
+    assert len(hub.calls) == 1

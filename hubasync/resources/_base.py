@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,7 +39,7 @@ class Resource:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
 
-    async def _send(
+    def _send(
         self,
         operation: str,
         method: str,
@@ -50,8 +50,9 @@ class Resource:
         idempotent: bool | None = None,
         auth: bool = True,
         expect_body: bool = True,
-    ) -> Response:
-        return await self._client.transport.request(
+    ) -> Awaitable[Response]:
+        # Not a coroutine itself: the transport's is awaited by the caller (one frame less).
+        return self._client.transport.request(
             Request(
                 operation=operation,
                 method=method,
