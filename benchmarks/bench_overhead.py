@@ -165,6 +165,79 @@ async def run_httpx(url: str, n: int, concurrency: int = CONCURRENCY) -> dict[st
         return await _timed(n, concurrency, one)
 
 
+class _CannedResponse:
+    """What ``session.request`` yields in :func:`own_cost`: the bench body, Hub-like headers."""
+
+    status = 200
+
+    def __init__(self, headers: Any) -> None:
+        self.headers = headers
+
+    async def read(self) -> bytes:
+        return BODY
+
+    async def __aenter__(self) -> _CannedResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _CannedSession:
+    """Stands in for the client's aiohttp session: no socket, no aiohttp, one fixed answer."""
+
+    closed = False
+
+    def __init__(self, headers: Any) -> None:
+        self._response = _CannedResponse(headers)
+
+    def request(self, *args: Any, **kwargs: Any) -> _CannedResponse:
+        return self._response
+
+    async def close(self) -> None:
+        return None
+
+
+async def own_cost(n: int, concurrency: int = CONCURRENCY) -> dict[str, float]:
+    """hubasync's own CPU per request: the same calls with the network taken away.
+
+    The client's session is replaced by one that answers at once with the bench body and the
+    headers Hub sends (``Date`` and ``X-RateLimit-*``), so what is measured is everything
+    hubasync does around aiohttp: validation, slot, limiter, headers, JSON, cattrs.
+    """
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from hubasync import HubClient
+
+    headers = CIMultiDictProxy(
+        CIMultiDict(
+            {
+                "Content-Type": "application/json",
+                "Date": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()),
+                "X-RateLimit-Limit": "100000000",
+                "X-RateLimit-Remaining": "99999999",
+                "X-RateLimit-Reset": str(int(time.time()) + 3600),
+            }
+        )
+    )
+    async with HubClient(
+        base_url="http://127.0.0.1:9", requests_per_minute=100_000_000, max_concurrency=concurrency
+    ) as hub:
+        hub.transport._session = _CannedSession(headers)  # type: ignore[assignment]
+
+        async def one() -> None:
+            summary = await hub.images.summary(NAMESPACE, REPOSITORY)
+            if summary.statistics.total != 50:
+                raise AssertionError("wrong body")
+
+        try:
+            out = await _timed(n, concurrency, one)
+        finally:
+            hub.transport._session = None  # nothing of ours to close
+    out["cpu_us_per_request"] = out["cpu_s"] / n * 1e6
+    return out
+
+
 RUNNERS: dict[str, Callable[[str, int, int], Coroutine[Any, Any, dict[str, float]]]] = {
     "hubasync": run_hubasync,
     "aiohttp": run_aiohttp,
@@ -324,6 +397,7 @@ def run(*, quick: bool, out_dir: Path) -> dict[str, Any]:
     }
     with ServerProcess("benchmarks.bench_overhead:serve", inline=quick) as server:
         cmp = compare_rounds(server, n, rounds)
+        own = [asyncio.run(own_cost(4 * n))["cpu_us_per_request"] for _ in range(rounds)]
         if not quick:
             res.results["profile"] = profile_hubasync(server, n, PROFILE_PATH)
             res.notes.append(f"cProfile of one hubasync run: {PROFILE_PATH.name}")
@@ -344,6 +418,17 @@ def run(*, quick: bool, out_dir: Path) -> dict[str, Any]:
             ]
             for c in CLIENTS
         ],
+    )
+    own_us = median(own)
+    aiohttp_us = s["aiohttp"]["median_cpu_us_per_request"]
+    res.results["own_cost"] = {
+        "cpu_us_per_request": own_us,
+        "rounds_us": own,
+        "share_of_raw_aiohttp_request": own_us / aiohttp_us,
+    }
+    print(
+        f"  hubasync's own CPU with the network taken away: {own_us:.0f} µs/request "
+        f"(median of {rounds}), {own_us / aiohttp_us:.2f}x a raw aiohttp request's"
     )
     if "profile" in res.results:
         shares = res.results["profile"]["own_time_share_by_package"]

@@ -21,7 +21,7 @@ from benchmarks._common import Target, validate_result
 
 #: What each benchmark's ``results`` must hold (keys), so a refactor cannot hollow it out.
 EXPECTED_RESULTS: dict[str, set[str]] = {
-    "overhead": {"clients", "rounds"},
+    "overhead": {"clients", "rounds", "own_cost"},
     "budget": {"hubasync", "naive_tenacity", "allowed_rate_per_s"},
     "pagination": {"expected_items", "by_prefetch"},
     "fanout": {"fan_out_summaries", "audit_namespaces"},
