@@ -2,12 +2,18 @@
 
 Page planning: page 1 is fetched alone; its ``count`` says how many pages there are, and up
 to ``prefetch`` of the following pages are kept in flight while items are yielded in server
-order. Endpoints without a count (audit logs) are read speculatively until a short page; a
-page past the end is cancelled, never yielded. Hub's ``next`` links are only a "there is
-more" hint: the client computes page numbers itself, so no request ever follows a link to
-another origin. Breaking out (``aclose()``, ``contextlib.aclosing``, task cancellation, or
-the generator being collected) cancels what was prefetched and awaits it, so connections go
-back to the pool.
+order: ``prefetch - 1`` of them are asked for before a page is handed out, so they load while
+the caller works through it (``prefetch=1`` is strictly sequential). A server that serves
+fewer items than ``page_size`` asked for while its count says more follow caps its pages:
+the rest is planned, and asked for, at the size it served, so no item is skipped.
+
+Endpoints without a count (audit logs) are read speculatively until a short page, with a
+window that starts at one page and doubles while pages come back full (a short log wastes no
+request); a page past the end is cancelled, never yielded. Hub's ``next`` links are only a
+"there is more" hint: the client computes page numbers itself, so no request ever follows a
+link to another origin. Breaking out (``aclose()``, ``contextlib.aclosing``, task
+cancellation, or the generator being collected) cancels what was prefetched and awaits it,
+so connections go back to the pool.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import attrs
 
 from .errors import NotFoundError
 
-__all__ = ["Page", "Paginator", "plan_last_page"]
+__all__ = ["Page", "Paginator", "plan_last_page", "served_page_size"]
 
 T = TypeVar("T")
 
@@ -46,7 +52,8 @@ class Page(Generic[T]):
     has_next: bool
 
 
-FetchPage = Callable[[int], Awaitable[Page[T]]]
+#: ``fetch(number, page_size)``: one page of the list, asked for at that size.
+FetchPage = Callable[[int, int], Awaitable[Page[T]]]
 
 
 def plan_last_page(count: int | None, page_size: int) -> int | None:
@@ -54,6 +61,19 @@ def plan_last_page(count: int | None, page_size: int) -> int | None:
     if count is None:
         return None
     return max(1, math.ceil(max(count, 0) / page_size))
+
+
+def served_page_size(first: Page[T], page_size: int) -> int:
+    """The page size to plan with after page 1: ``page_size``, unless the server capped it.
+
+    A counted first page holding fewer items than asked for while its count (and ``next``)
+    say more follow means the server serves pages of that many: reading page 2 at the size
+    asked for would skip the items in between.
+    """
+    served = len(first.items)
+    if first.count is not None and first.has_next and 0 < served < min(page_size, first.count):
+        return served
+    return page_size
 
 
 class Paginator(Generic[T]):
@@ -99,12 +119,14 @@ class Paginator(Generic[T]):
 
     async def to_list(self, limit: int | None = None) -> list[T]:
         """Collect the items (at most ``limit``), stopping requests as soon as it has them."""
-        if limit is not None and (isinstance(limit, bool) or limit < 0):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
             raise ValueError(f"limit must be None or an int >= 0, got {limit!r}")
         out: list[T] = []
         if limit == 0:
             return out
-        async with contextlib.aclosing(self._items()) as items:
+        async with contextlib.aclosing(self._items(limit)) as items:
             async for item in items:
                 out.append(item)
                 if limit is not None and len(out) >= limit:
@@ -114,7 +136,7 @@ class Paginator(Generic[T]):
     async def count(self) -> int | None:
         """The total Hub reports on the first page (``None`` for endpoints without one)."""
         if self._first is None:
-            self._first = await self._fetch(1)
+            self._first = await self._fetch(1, self._page_size)
         return self._first.count
 
     async def aclose(self) -> None:
@@ -128,8 +150,8 @@ class Paginator(Generic[T]):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _items(self) -> AsyncGenerator[T, None]:
-        pages = self._pages()
+    async def _items(self, limit: int | None = None) -> AsyncGenerator[T, None]:
+        pages = self._pages(limit)
         try:
             async for page in pages:
                 for item in page.items:
@@ -137,25 +159,38 @@ class Paginator(Generic[T]):
         finally:
             await pages.aclose()
 
-    async def _pages(self) -> AsyncGenerator[Page[T], None]:
+    async def _pages(self, limit: int | None = None) -> AsyncGenerator[Page[T], None]:
+        """Pages in order; ``limit``: the caller needs at most that many items."""
         first, self._first = self._first, None
         if first is None:
-            first = await self._fetch(1)
-        yield first
-        if not _continues(first, self._page_size):
+            first = await self._fetch(1, self._page_size)
+        size = served_page_size(first, self._page_size)
+        if not _continues(first, size):
+            yield first
             return
-        last = plan_last_page(first.count, self._page_size)
+        last = plan_last_page(first.count, size)
+        if limit is not None:
+            needed = max(1, math.ceil(limit / size))
+            last = needed if last is None else min(last, needed)
+        counted = first.count is not None
+        # Without a count every page may be the last: start with one in flight, double
+        # while pages come back full (like TCP's slow start), up to prefetch.
+        window = self._prefetch if counted else 1
         pending: deque[asyncio.Task[Page[T]]] = deque()
         next_number = 2
 
-        def schedule() -> None:
+        def schedule(depth: int) -> None:
             nonlocal next_number
-            while len(pending) < self._prefetch and (last is None or next_number <= last):
-                pending.append(asyncio.ensure_future(self._fetch(next_number)))
+            while len(pending) < depth and (last is None or next_number <= last):
+                pending.append(asyncio.ensure_future(self._fetch(next_number, size)))
                 next_number += 1
 
         try:
-            schedule()
+            # While the caller works through a page, the next ``window - 1`` load meanwhile;
+            # once it asks for more, ``window`` (so prefetch=1 stays strictly sequential).
+            schedule(window - 1)
+            yield first
+            schedule(window)
             while pending:
                 task = pending.popleft()
                 try:
@@ -166,10 +201,15 @@ class Paginator(Generic[T]):
                     raise  # a proxy's HTML 404 says nothing about the list: never drop items
                 if not page.items:
                     return
+                more = _continues(page, size)
+                if more:
+                    if not counted:
+                        window = min(self._prefetch, window * 2)
+                    schedule(window - 1)
                 yield page
-                if not _continues(page, self._page_size):
+                if not more:
                     return
-                schedule()
+                schedule(window)
         finally:
             for task in pending:
                 task.cancel()

@@ -8,23 +8,29 @@ import gc
 
 import pytest
 
-from hubasync._pagination import Page, Paginator, plan_last_page
+from hubasync._pagination import Page, Paginator, plan_last_page, served_page_size
 from hubasync.errors import NotFoundError
 
 
 class FakePages:
     """Serves `total` items as numbered pages; records concurrency and cancellations."""
 
-    def __init__(self, total: int, page_size: int, *, counted: bool = True) -> None:
+    def __init__(
+        self, total: int, page_size: int, *, counted: bool = True, cap: int | None = None
+    ) -> None:
         self.total, self.page_size, self.counted = total, page_size, counted
+        self.cap = cap  # the most items the server serves per page, whatever is asked
         self.requested: list[int] = []
+        self.sizes: list[int] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.cancelled = 0
         self.hold_from: int | None = None  # pages from this number on never finish
 
-    async def __call__(self, number: int) -> Page[int]:
+    async def __call__(self, number: int, page_size: int) -> Page[int]:
         self.requested.append(number)
+        self.sizes.append(page_size)
+        size = min(page_size, self.cap) if self.cap is not None else page_size
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -38,9 +44,9 @@ class FakePages:
             raise
         finally:
             self.in_flight -= 1
-        start = (number - 1) * self.page_size
-        items = list(range(start, min(start + self.page_size, self.total)))
-        has_next = start + self.page_size < self.total
+        start = (number - 1) * size
+        items = list(range(start, min(start + size, self.total)))
+        has_next = start + size < self.total
         return Page(
             items=items,
             count=self.total if self.counted else None,
@@ -150,7 +156,7 @@ async def test_cancelling_the_consumer_cancels_prefetches() -> None:
 
 
 async def test_404_past_the_end_ends_iteration() -> None:
-    async def fetch(number: int) -> Page[int]:
+    async def fetch(number: int, page_size: int) -> Page[int]:
         if number == 3:
             raise NotFoundError("gone", status=404, body={"detail": "Not found"})
         return Page(items=list(range(10)), count=50, number=number, has_next=True)
@@ -160,7 +166,7 @@ async def test_404_past_the_end_ends_iteration() -> None:
 
 
 async def test_errors_of_a_page_propagate() -> None:
-    async def fetch(number: int) -> Page[int]:
+    async def fetch(number: int, page_size: int) -> Page[int]:
         if number == 2:
             raise RuntimeError("boom")
         return Page(items=list(range(10)), count=50, number=number, has_next=True)
@@ -177,10 +183,78 @@ def test_plan_last_page() -> None:
 
 
 async def test_non_json_404_mid_listing_is_raised_not_taken_for_the_end() -> None:
-    async def fetch(number: int) -> Page[int]:
+    async def fetch(number: int, page_size: int) -> Page[int]:
         if number == 3:
             raise NotFoundError("proxy page", status=404, body="<html>404</html>")
         return Page(items=list(range(10)), count=50, number=number, has_next=True)
 
     with pytest.raises(NotFoundError):
         [x async for x in Paginator(fetch, page_size=10, prefetch=1)]
+
+
+@pytest.mark.parametrize("prefetch", [1, 4])
+@pytest.mark.parametrize(("total", "cap"), [(250, 50), (101, 30), (60, 50)])
+async def test_a_server_capping_page_size_loses_nothing(
+    total: int, cap: int, prefetch: int
+) -> None:
+    pages = FakePages(total, 100, cap=cap)
+    got = [x async for x in Paginator(pages, page_size=100, prefetch=prefetch)]
+    assert got == list(range(total))  # before: page 2 at size 100 skipped items cap..99
+    assert pages.sizes[0] == 100 and set(pages.sizes[1:]) == {cap}
+    assert len(pages.requested) == -(-total // cap)  # no page asked for twice or in vain
+
+
+def test_served_page_size_only_replans_a_counted_short_first_page() -> None:
+    def page(n: int, count: int | None, has_next: bool = True) -> Page[int]:
+        return Page(items=list(range(n)), count=count, number=1, has_next=has_next)
+
+    assert served_page_size(page(50, 250), 100) == 50
+    assert served_page_size(page(50, 50, has_next=False), 100) == 100  # the whole list
+    assert served_page_size(page(50, None), 100) == 100  # no count: a short page is the end
+    assert served_page_size(page(0, 250), 100) == 100
+    assert served_page_size(page(100, 250), 100) == 100
+
+
+async def test_next_pages_load_while_the_first_is_consumed() -> None:
+    pages = FakePages(100, 10)
+    it = Paginator(pages, page_size=10, prefetch=3).__aiter__()
+    assert await it.__anext__() == 0
+    await asyncio.sleep(0)
+    assert pages.requested == [1, 2, 3]  # prefetch - 1 asked for before page 1 was handed out
+    await it.aclose()  # type: ignore[attr-defined]
+    assert pages.in_flight == 0
+
+
+async def test_count_less_lists_grow_the_window_from_one() -> None:
+    pages = FakePages(101, 100, counted=False)
+    got = [x async for x in Paginator(pages, page_size=100, prefetch=16)]
+    assert got == list(range(101))
+    assert pages.requested == [1, 2]  # not 2..17 with 15 of them past the end
+    in_flight, peak = 0, 0
+
+    async def slow(number: int, page_size: int) -> Page[int]:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(20):  # every page takes a while: prefetched ones overlap
+            await asyncio.sleep(0)
+        in_flight -= 1
+        items = list(range((number - 1) * 10, min(number * 10, 1000)))
+        return Page(items=items, count=None, number=number, has_next=True)
+
+    assert [x async for x in Paginator(slow, page_size=10, prefetch=8)] == list(range(1000))
+    assert peak == 8  # still reaches the full prefetch on a long log
+
+
+async def test_to_list_limit_plans_only_the_pages_it_needs() -> None:
+    pages = FakePages(10_000, 10)
+    assert await Paginator(pages, page_size=10, prefetch=8).to_list(limit=25) == list(range(25))
+    assert pages.requested == [1, 2, 3]
+
+
+@pytest.mark.parametrize("limit", [1.5, "3", -1, True])
+async def test_to_list_rejects_a_limit_that_is_not_a_count(limit: object) -> None:
+    pages = FakePages(100, 10)
+    with pytest.raises(ValueError, match="limit must be None or an int"):
+        await Paginator(pages, page_size=10, prefetch=2).to_list(limit=limit)  # type: ignore[arg-type]
+    assert pages.requested == []

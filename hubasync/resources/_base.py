@@ -112,8 +112,8 @@ class Resource:
         depth = self._prefetch(prefetch)
         base = {k: v for k, v in (params or {}).items() if v is not None}
 
-        async def fetch(number: int) -> Page[T]:
-            query = {**base, "page": number, "page_size": page_size}
+        async def fetch(number: int, size: int) -> Page[T]:
+            query = {**base, "page": number, "page_size": size}
             resp = await self._send(operation, "GET", path, params=query)
             data = resp.data
             if not isinstance(data, dict) or not isinstance(data.get(results_key), list):
