@@ -45,6 +45,7 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._clock import Clock, SystemClock
+from .errors import RateLimitError
 
 __all__ = [
     "AdaptiveTokenBucket",
@@ -296,8 +297,14 @@ class RateLimiter(Protocol):
     (in-process) and ``hubasync.redis.RedisRateLimiter`` (shared between processes).
     """
 
-    async def acquire(self) -> float:
-        """Reserve one request, waiting first come, first served; return the seconds waited."""
+    async def acquire(self, *, max_wait: float | None = None) -> float:
+        """Reserve one request, waiting first come, first served; return the seconds waited.
+
+        ``max_wait``: the longest single wait allowed (for a window's reset or a 429 pause);
+        when the budget needs a longer one, raise :class:`~hubasync.errors.RateLimitError`
+        (``retry_at`` set when known) at once, holding no reservation. Queueing behind other
+        waiters is not one wait: each of them is bounded the same way.
+        """
         ...
 
     async def release(self, update: BudgetUpdate | None) -> None:
@@ -464,11 +471,14 @@ class AdaptiveTokenBucket:
         )
 
     # -- RateLimiter -----------------------------------------------------------------------
-    async def acquire(self) -> float:
+    async def acquire(self, *, max_wait: float | None = None) -> float:
         """Reserve one request, waiting first come, first served; return the seconds waited.
 
         Cancellation-safe: a waiter cancelled at any point holds no reservation and, if it
-        was first in line, hands its place to the next waiter.
+        was first in line, hands its place to the next waiter. When the wait the head of the
+        line faces (until the window's reset, or the end of a 429 pause) is longer than
+        ``max_wait``, it raises :class:`~hubasync.errors.RateLimitError` with ``retry_at``
+        instead of sleeping, and the next waiter looks for itself.
         """
         loop = asyncio.get_running_loop()
         started = self._clock.time()
@@ -480,9 +490,12 @@ class AdaptiveTokenBucket:
             if self._waiters[0] is not me:
                 await me  # resolved when we become first in line
             while True:
-                delay = self._try_take(self._clock.time())
+                now = self._clock.time()
+                delay = self._try_take(now)
                 if delay is None:
                     break
+                if max_wait is not None and delay > max_wait:
+                    raise _wait_too_long(delay, now, max_wait)
                 await self._wait_as_head(loop, delay)
         except BaseException:
             self._leave(me)
@@ -757,6 +770,16 @@ class AdaptiveTokenBucket:
         if diff > -_JITTER:
             return "same", exact, None
         return "stale", exact, None
+
+
+def _wait_too_long(delay: float, now: float, max_wait: float) -> RateLimitError:
+    """The error of a limiter whose next wait exceeds ``max_wait`` (the caller names the call)."""
+    return RateLimitError(
+        f"the rate budget needs a wait of {delay:.1f} s (until the window's reset or the end "
+        f"of a 429 pause), longer than max_wait={max_wait:g} s; retry after the reset or "
+        "raise max_wait",
+        retry_at=now + delay,
+    )
 
 
 def _finite(value: object) -> float | None:

@@ -10,6 +10,7 @@ retried is decided by the pure ``_retry.decide``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from yarl import URL
 from ._auth import Authenticator, LoginRequest, login_error
 from ._clock import Clock, SkewEstimator
 from ._ratelimit import BudgetUpdate, RateLimiter, RateLimitInfo
-from ._responses import decode_error_body, decode_json, error_for_status
+from ._responses import decode_error_body, decode_json, error_for_status, hub_txnid
 from ._retry import (
     RETRYABLE_STATUSES,
     Fault,
@@ -93,6 +94,8 @@ class Response:
 
 
 MAX_REDIRECTS = 3
+#: The longest a 429's hint pauses the limiter when max_wait is shorter (see _rate_limited).
+_MAX_PAUSE = 3600.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
@@ -153,7 +156,7 @@ class Transport:
         self._owns_session = session is None
         self._max_concurrency = max_concurrency
         self._slots: asyncio.Semaphore | None = None  # created inside the running loop
-        self.limiter = limiter
+        self.limiter = limiter  # (a property: also learns whether it bounds its own waits)
         self.auth = authenticator
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
@@ -167,6 +170,16 @@ class Transport:
         self.last_info: RateLimitInfo | None = None
         self._last_reset_at: float | None = None
         self._closed = False
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every request reserves from."""
+        return self._limiter
+
+    @limiter.setter
+    def limiter(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+        self._limiter_bounds_waits = _takes_max_wait(limiter)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _ensure_session(self) -> aiohttp.ClientSession:
@@ -275,9 +288,8 @@ class Transport:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_concurrency)
         async with self._slots:
-            # No timeout here: the pauses we set are capped at max_wait, and a window reset
-            # is at most one window away.
-            self.stats.waited_s += await self.limiter.acquire()
+            waited = await self._acquire(req)
+            self.stats.waited_s += waited  # not `+= await`: concurrent waiters would race
             update: BudgetUpdate | None = None
             sent_at = self._clock.time()
             try:
@@ -314,6 +326,27 @@ class Transport:
         if 200 <= status < 300:  # the usual answer, without another coroutine
             return self._success(req, state, status, resp_headers, body)
         return await self._handle(req, state, status, resp_headers, body, info, token)
+
+    async def _acquire(self, req: Request) -> float:
+        """A reservation from the limiter; no single wait longer than ``max_wait``."""
+        try:
+            if self._limiter_bounds_waits:
+                return await self.limiter.acquire(max_wait=self._max_wait)
+            # A limiter of the caller's without ``max_wait``: bound the whole wait instead.
+            async with asyncio.timeout(self._max_wait):
+                return await self.limiter.acquire()
+        except RateLimitError as exc:
+            raise RateLimitError(
+                f"{req.operation}: {exc.message}",
+                retry_at=exc.retry_at,
+                operation=req.operation,
+            ) from None
+        except TimeoutError:
+            raise RateLimitError(
+                f"{req.operation}: waited max_wait={self._max_wait:g} s for the rate limiter "
+                "without getting a turn; retry later or raise max_wait",
+                operation=req.operation,
+            ) from None
 
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
         if info.date is not None:
@@ -473,10 +506,14 @@ class Transport:
             last_reset_at=self._last_reset_at,
             consecutive_429=state.consecutive_429,
         )
-        # Every request of this limiter waits, not only this one; but never longer than
-        # max_wait, so one absurd (or garbage) hint cannot stall everything for a day.
-        await self.limiter.pause_until(min(deadline, now + self._max_wait))
+        # Every request of this limiter is held until the deadline, not only this one. Those
+        # whose wait would exceed max_wait fail at once in the limiter, without sending into
+        # a block Hub announced. The pause is capped (an hour, or max_wait if longer) so that
+        # one absurd or garbage hint cannot shut the client for days: after it, one request
+        # probes Hub again.
+        await self.limiter.pause_until(min(deadline, now + max(self._max_wait, _MAX_PAUSE)))
         wait = deadline - now
+        txnid = hub_txnid(body)
         if wait > self._max_wait:
             raise RateLimitError(
                 f"{req.operation}: Docker Hub's rate limit asks for a wait of {wait:.0f} s, "
@@ -486,6 +523,7 @@ class Transport:
                 status=429,
                 body=body,
                 operation=req.operation,
+                txnid=txnid,
             )
         if not decide(
             Fault.RATE_LIMITED,
@@ -502,9 +540,22 @@ class Transport:
                 status=429,
                 body=body,
                 operation=req.operation,
+                txnid=txnid,
             )
         # The limiter holds every request until the deadline: no sleep of our own.
         self._retry(req, f"429, paused {deadline - now:.2f} s", 0.0)
+
+
+def _takes_max_wait(limiter: RateLimiter) -> bool:
+    """Whether ``limiter.acquire`` accepts ``max_wait=`` (a RateLimiter written before it
+    existed does not; the transport then bounds its waits with a timeout)."""
+    try:
+        params = inspect.signature(limiter.acquire).parameters
+    except (TypeError, ValueError):
+        return False
+    return "max_wait" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
 
 
 def _wait_from_retry(retry_state: tenacity.RetryCallState) -> float:

@@ -51,8 +51,8 @@ except ImportError as _exc:
 
 from . import _redis_scripts
 from ._clock import Clock, SystemClock
-from ._ratelimit import check_start_budget
-from .errors import HubError
+from ._ratelimit import _wait_too_long, check_start_budget
+from .errors import HubError, RateLimitError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -314,7 +314,7 @@ class RedisRateLimiter:
 
     # -- the RateLimiter protocol ---------------------------------------------------------
 
-    async def acquire(self) -> float:
+    async def acquire(self, *, max_wait: float | None = None) -> float:
         """Reserve one request from the shared budget; return the seconds waited.
 
         Waiters of one limiter queue first come, first served; across workers a ticket line
@@ -323,12 +323,15 @@ class RedisRateLimiter:
 
         Raises:
             RateLimiterUnavailable: Redis failed and ``fallback`` is ``None``.
+            RateLimitError: the wait would be longer than ``max_wait``: a shared 429 pause
+                that ends later (at once, with ``retry_at``), or ``max_wait`` spent waiting
+                for the budget (Redis says how long only for pauses; other waits are polled).
         """
         started = time.monotonic()
         probing = False
         if self.using_fallback:
             if started < self._retry_shared_at:
-                return await self._local_acquire(started)
+                return await self._local_acquire(started, max_wait)
             # This caller probes Redis; the others stay local until it answers.
             self._retry_shared_at = started + _FALLBACK_RETRY_S
             probing = True
@@ -339,7 +342,7 @@ class RedisRateLimiter:
         try:
             async with self._lock:
                 if probing or not self.using_fallback:
-                    rid = await self._acquire_shared()
+                    rid = await self._acquire_shared(started, max_wait)
         except _RedisDown as exc:
             self._fail_over(exc.cause, "acquire")
         finally:
@@ -347,7 +350,7 @@ class RedisRateLimiter:
             if self._waiters == 0:
                 self._drop_pubsub()
         if rid is None:  # Redis failed (now or while this caller waited its turn)
-            return await self._local_acquire(started)
+            return await self._local_acquire(started, max_wait)
         self._held.append(rid)
         if probing:
             logger.warning(
@@ -472,7 +475,7 @@ class RedisRateLimiter:
 
     # -- shared path ----------------------------------------------------------------------
 
-    async def _acquire_shared(self) -> str:
+    async def _acquire_shared(self, started: float, max_wait: float | None) -> str:
         """Wait in line in Redis until a reservation is granted; return its id."""
         rid = uuid.uuid4().hex
         ticket = 0
@@ -484,6 +487,17 @@ class RedisRateLimiter:
                 if grant.granted:
                     return rid
                 ticket = grant.ticket
+                if max_wait is not None:
+                    now = time.monotonic()
+                    # A wait longer than the poll interval is a shared 429 pause, exactly.
+                    if grant.wait > max(max_wait, self.poll_interval):
+                        raise _wait_too_long(grant.wait, time.time(), max_wait)
+                    if now - started > max_wait:
+                        raise RateLimitError(
+                            f"waited max_wait={max_wait:g} s for the shared rate budget "
+                            f"(key {self.key!r}) without getting a turn; retry later or raise "
+                            "max_wait"
+                        )
                 if self._pubsub is None and time.monotonic() >= self._pubsub_retry_at:
                     # Subscribe, then ask again at once: a release between the script's answer
                     # and the subscription would otherwise be missed.
@@ -496,7 +510,7 @@ class RedisRateLimiter:
                 else:
                     await self._wait_notice(grant.wait)
                 _raise_swallowed_cancel(base)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, RateLimitError):
             with contextlib.suppress(_RedisDown):
                 await self._script(
                     "CANCEL", _redis_scripts.CANCEL, rid, str(self.burst), self._channel
@@ -655,8 +669,8 @@ class RedisRateLimiter:
             )
         self._retry_shared_at = time.monotonic() + _FALLBACK_RETRY_S
 
-    async def _local_acquire(self, started: float) -> float:
+    async def _local_acquire(self, started: float, max_wait: float | None) -> float:
         assert self._local is not None
-        await self._local.acquire()
+        await self._local.acquire(max_wait=max_wait)
         self._held.append(None)
         return time.monotonic() - started

@@ -27,7 +27,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hubasync import HubClient
+from hubasync import AdaptiveTokenBucket, HubClient
+from hubasync._ratelimit import BudgetUpdate
 from hubasync._transport import Request
 from hubasync.errors import (
     HubError,
@@ -542,7 +543,7 @@ LONG_HINTS = {
 
 
 @pytest.mark.parametrize("headers", LONG_HINTS.values(), ids=list(LONG_HINTS))
-async def test_a_429_beyond_max_wait_raises_without_stalling_later_requests(
+async def test_a_429_beyond_max_wait_fails_every_call_fast_until_the_pause_ends(
     headers: dict[str, str],
 ) -> None:
     clock = JumpClock()
@@ -550,17 +551,98 @@ async def test_a_429_beyond_max_wait_raises_without_stalling_later_requests(
         Scripted() as srv,
         HubClient(base_url=srv.url, max_wait=5.0, clock=clock, **FAST) as hub,
     ):
-        srv.then(reply(429, {"detail": "slow down"}, headers=headers))
+        srv.then(reply(429, {"detail": "slow down", "txnid": "tx-429"}, headers=headers))
+        get = Request(operation="t.get", method="GET", path="/v2/x")
         with pytest.raises(RateLimitError) as info:
-            await hub.transport.request(Request(operation="t.get", method="GET", path="/v2/x"))
-        assert "max_wait" in str(info.value)
+            await hub.transport.request(get)
+        assert "max_wait" in str(info.value) and info.value.txnid == "tx-429"
         paused = hub.rate_limiter.paused_until  # type: ignore[attr-defined]
-        # the shared limiter holds the others at most max_wait, not for the whole hint
-        assert paused is None or paused - clock.time() <= 5.0
+        # every request is held until the hint, but an absurd hint for an hour at most
+        assert paused is not None and 5.0 < paused - clock.time() <= 3600.0
         before = clock.jumped
-        resp = await hub.transport.request(Request(operation="t.get", method="GET", path="/v2/x"))
+        # the others fail at once, without sending into the block Hub announced...
+        results = await asyncio.gather(
+            *(hub.transport.request(get) for _ in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(r, RateLimitError) for r in results), results
+        assert all(r.retry_at is not None and r.retry_at >= paused - 0.01 for r in results)  # type: ignore[union-attr]
+        assert len(srv.seen) == 1 and clock.jumped == before  # nothing sent, nothing slept
+        # ...and once the pause is over, one request probes Hub again
+        await clock.sleep(paused - clock.time())
+        resp = await hub.transport.request(get)
         assert resp.data == {"ok": True}
-        assert clock.jumped - before <= 5.0
+        assert len(srv.seen) == 2
+
+
+async def test_a_budget_wait_beyond_max_wait_raises_at_once_with_the_reset() -> None:
+    clock = JumpClock()
+    reset = int(clock.time()) + 3540  # Hub says: nothing left for 59 minutes
+    async with (
+        Scripted() as srv,
+        HubClient(base_url=srv.url, max_wait=2.0, clock=clock, **FAST) as hub,
+    ):
+        srv.then(
+            reply(
+                200,
+                {"ok": True},
+                headers={
+                    "X-RateLimit-Limit": "180",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(reset),
+                },
+            )
+        )
+        get = Request(operation="t.get", method="GET", path="/v2/x")
+        await hub.transport.request(get)
+        before = clock.jumped
+        with pytest.raises(RateLimitError, match="max_wait=2") as info:
+            await hub.transport.request(get)
+        assert info.value.retry_at is not None and abs(info.value.retry_at - reset) < 2.0
+        assert info.value.operation == "t.get" and str(info.value).startswith("t.get: ")
+        assert len(srv.seen) == 1 and clock.jumped == before  # not sent, not slept
+        assert hub.rate_limiter.waiting == 0 and hub.rate_limiter.in_flight == 0  # type: ignore[attr-defined]
+
+
+class _OldStyleLimiter:
+    """A caller's RateLimiter written against the protocol before ``max_wait`` existed."""
+
+    def __init__(self) -> None:
+        self.inner = AdaptiveTokenBucket(requests_per_minute=1_000_000)
+
+    async def acquire(self) -> float:
+        return await self.inner.acquire()
+
+    async def release(self, update: BudgetUpdate | None) -> None:
+        await self.inner.release(update)
+
+    async def pause_until(self, until: float) -> None:
+        await self.inner.pause_until(until)
+
+
+async def test_a_limiter_without_max_wait_is_bounded_by_a_timeout() -> None:
+    limiter = _OldStyleLimiter()
+    async with (
+        Scripted() as srv,
+        HubClient(base_url=srv.url, max_wait=0.2, rate_limiter=limiter) as hub,
+    ):
+        await limiter.pause_until(time.time() + 3600)
+        get = Request(operation="t.get", method="GET", path="/v2/x")
+        with pytest.raises(RateLimitError, match=r"max_wait=0.2"):
+            await hub.transport.request(get)
+        assert srv.seen == []
+
+
+async def test_waited_s_adds_up_every_concurrent_wait() -> None:
+    clock = JumpClock()
+    async with (
+        Scripted() as srv,
+        HubClient(base_url=srv.url, clock=clock, requests_per_minute=60) as hub,
+    ):
+        get = Request(operation="t.get", method="GET", path="/v2/x")
+        await asyncio.gather(*(hub.transport.request(get) for _ in range(15)))
+        assert len(srv.seen) == 15
+        # a burst of 10, then one a second: 1 + 2 + 3 + 4 + 5 s of waiting in all
+        assert hub.stats.waited_s == pytest.approx(15.0, abs=0.5)
 
 
 GARBAGE_HINTS = [

@@ -196,10 +196,12 @@ def test_any_429_is_retried_within_max_wait_or_raises_rate_limit_error(
 @settings(max_examples=200, deadline=None)
 @given(headers=HEADERS)
 @example(headers={"Retry-After": "86400"})
-def test_a_429_that_raises_leaves_the_limiter_within_max_wait(headers: dict[str, str]) -> None:
+def test_a_429_that_raises_pauses_the_limiter_an_hour_at_most(headers: dict[str, str]) -> None:
+    """The others fail fast while Hub's block lasts, but no hint shuts the client for longer
+    than an hour (then one request probes Hub again)."""
     now, pauses, outcome = _on_429(headers, 5.0)
     if isinstance(outcome, RateLimitError):
-        assert all(p - now <= 5.0 for p in pauses), f"limiter paused {max(pauses) - now:.0f} s"
+        assert all(p - now <= 3600.0 for p in pauses), f"limiter paused {max(pauses) - now:.0f} s"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -33,7 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 import hubasync.redis as hubredis
 from hubasync._ratelimit import BudgetUpdate
-from hubasync.errors import HubError
+from hubasync.errors import HubError, RateLimitError
 from hubasync.redis import RateLimiterUnavailable, RedisRateLimiter, _release_args
 
 WORKER = Path(__file__).with_name("_redis_worker.py")
@@ -391,6 +391,26 @@ async def test_a_pause_seen_by_one_instance_holds_the_other(make: Make) -> None:
     assert (await a.snapshot()).pause_in == 0  # granted only once the pause was over
     with pytest.raises(ValueError, match="pause_until"):
         await a.pause_until(math.nan)
+
+
+async def test_a_shared_pause_beyond_max_wait_fails_fast_and_leaves_the_line(make: Make) -> None:
+    a, b = make(), make()
+    await a.pause_until(time.time() + 60)
+    started = time.monotonic()
+    with pytest.raises(RateLimitError, match="max_wait=1") as info:
+        await asyncio.wait_for(b.acquire(max_wait=1.0), 5)
+    assert time.monotonic() - started < 1.0  # at once, not after a second of polling
+    assert info.value.retry_at is not None and info.value.retry_at > time.time() + 50
+    snap = await b.snapshot()
+    assert snap.in_flight == 0 and snap.waiting == 0  # its ticket left the line
+
+
+async def test_max_wait_bounds_a_polled_wait_for_the_budget(make: Make) -> None:
+    a = make(requests_per_minute=1, burst=1, poll_interval=0.05)
+    await a.acquire()  # the only token of the next minute
+    with pytest.raises(RateLimitError, match=r"max_wait=0\.2"):
+        await asyncio.wait_for(a.acquire(max_wait=0.2), 5)
+    assert (await a.snapshot()).waiting == 0
 
 
 # -- cancellation ---------------------------------------------------------------------------
