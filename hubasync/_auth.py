@@ -12,11 +12,12 @@ import base64
 import binascii
 import inspect
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, Literal
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any, Final, Literal, cast
 
 import attrs
 
+from ._responses import scrub_error
 from .errors import AuthenticationError, HubError, TwoFactorRequiredError
 
 __all__ = [
@@ -123,10 +124,21 @@ class Authenticator:
             self._state = TokenState(token=token, refresh_at=refresh_deadline(token, clock()))
         self._lock: asyncio.Lock | None = None  # created inside the running loop
         self._failure: HubError | None = None
+        self._login_2fa_token: str | None = None  # Hub's temporary token of a 2FA login
 
     def __repr__(self) -> str:
         who = self._username or ("<token>" if self._state else "anonymous")
         return f"<Authenticator {who}>"
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this client sends (to scrub from errors): the secret, the
+        current bearer token and a 2FA login's temporary token."""
+        known = (
+            self._secret,
+            self._state.token if self._state is not None else None,
+            self._login_2fa_token,
+        )
+        return tuple(s for s in known if s)
 
     @property
     def has_credentials(self) -> bool:
@@ -215,7 +227,9 @@ class Authenticator:
                 and isinstance(body.get("access_token"), str)
             ):
                 return str(body["access_token"])
-            raise login_error(status, body, self._username)
+            raise login_error(
+                status, body, self._username, operation="auth.token", secrets=self.secrets()
+            )
         status, body = await send(
             LoginRequest(
                 operation="auth.login",
@@ -227,8 +241,9 @@ class Authenticator:
             return str(body["token"])
         second = body.get("login_2fa_token") if isinstance(body, dict) else None
         if status == 401 and isinstance(second, str) and second:
+            self._login_2fa_token = second
             return await self._second_factor(send, second)
-        raise login_error(status, body, self._username)
+        raise login_error(status, body, self._username, secrets=self.secrets())
 
     async def _second_factor(self, send: LoginSender, login_2fa_token: str) -> str:
         if self._two_factor is None:
@@ -251,7 +266,14 @@ class Authenticator:
         )
         if status == 200 and isinstance(body, dict) and isinstance(body.get("token"), str):
             return str(body["token"])
-        raise login_error(status, body, self._username, second_factor=True)
+        raise login_error(
+            status,
+            body,
+            self._username,
+            second_factor=True,
+            operation="auth.2fa_login",
+            secrets=self.secrets(),
+        )
 
 
 def login_error(
@@ -261,25 +283,22 @@ def login_error(
     *,
     second_factor: bool = False,
     operation: str = "auth.login",
+    secrets: Collection[str] = (),
 ) -> AuthenticationError:
-    """The error for a refused login; tokens in Hub's body are redacted."""
+    """The error for a refused login; credentials (tokens, ``secrets``) are redacted."""
     detail = body.get("detail") if isinstance(body, dict) else None
-    what = "the two-factor code was refused" if second_factor else "login failed"
     who = f" for Docker Hub user {username!r}" if username else ""
     hub_said = f": Hub said {detail!r}" if isinstance(detail, str) and detail else ""
-    return AuthenticationError(
-        f"{operation}: {what}{who}{hub_said}; check the username and "
-        "secret (a password, or a personal/organization access token)",
-        status=status,
-        body=_redact(body),
-        operation=operation,
-    )
-
-
-def _redact(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {
-            k: ("<redacted>" if k in {"token", "access_token", "login_2fa_token"} else v)
-            for k, v in body.items()
-        }
-    return body
+    if second_factor:
+        message = (
+            f"{operation}: the two-factor code was refused{who}{hub_said}; check that the "
+            "two_factor callable returns the current TOTP code of this account. The failure "
+            "is kept (a refused login is never repeated): create a new HubClient to try again"
+        )
+    else:
+        message = (
+            f"{operation}: login failed{who}{hub_said}; check the username and secret (a "
+            "password, or a personal/organization access token)"
+        )
+    error = AuthenticationError(message, status=status, body=body, operation=operation)
+    return cast(AuthenticationError, scrub_error(error, secrets))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from .errors import (
@@ -21,7 +22,15 @@ from .errors import (
     ServerError,
 )
 
-__all__ = ["decode_json", "error_for_status", "hub_detail", "hub_txnid"]
+__all__ = [
+    "decode_json",
+    "error_for_status",
+    "hub_detail",
+    "hub_txnid",
+    "redact",
+    "scrub",
+    "scrub_error",
+]
 
 _ANON_PAGING = "pagination offset too large"
 # Access tokens and JWTs: a broken login or token-create answer may carry one in its text.
@@ -30,9 +39,51 @@ _SECRET = re.compile(
 )
 
 
-def redact(text: str) -> str:
-    """``text`` with access tokens and JWTs replaced by ``<redacted>``."""
+#: Body keys whose values are credentials, whatever they look like.
+_SECRET_KEYS = frozenset(
+    {"token", "access_token", "refresh_token", "login_2fa_token", "password", "secret"}
+)
+#: Shorter known secrets are not searched for in text (they would mangle ordinary words).
+_MIN_SECRET = 6
+
+
+def redact(text: str, secrets: Collection[str] = ()) -> str:
+    """``text`` with access tokens, JWTs and the given ``secrets`` replaced by ``<redacted>``."""
+    for secret in secrets:
+        if len(secret) >= _MIN_SECRET and secret in text:
+            text = text.replace(secret, "<redacted>")
     return _SECRET.sub("<redacted>", text)
+
+
+def scrub(value: Any, secrets: Collection[str] = ()) -> Any:
+    """A decoded body with every credential removed: values under credential keys, access
+    tokens and JWTs anywhere, and the literal ``secrets`` (a password echoed back)."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {
+            k: "<redacted>" if k in _SECRET_KEYS else scrub(v, secrets) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value
+
+
+def scrub_error(exc: HubError, secrets: Collection[str]) -> HubError:
+    """``exc`` with credentials removed from its message, arguments, body and fields.
+
+    Hub (or a proxy) may echo a request back in an error: the password, the access token or
+    the 2FA token sent must not reach the caller's logs through the exception.
+    """
+    exc.message = redact(exc.message, secrets)
+    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    exc.body = scrub(exc.body, secrets)
+    fields = getattr(exc, "fields", None)
+    if isinstance(fields, dict):
+        exc.fields = {  # type: ignore[attr-defined]
+            k: [redact(v, secrets) for v in vs] for k, vs in fields.items()
+        }
+    return exc
 
 
 _MAX_QUOTED = 300
@@ -45,14 +96,16 @@ def decode_json(body: bytes, *, operation: str, status: int) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        text = redact(body.decode("utf-8", "replace"))
-        raise ResponseValidationError(
-            f"{operation}: Hub answered {status} with a body that is not JSON "
-            f"(starts {text[:120]!r}); this is a Hub or proxy fault, try again later",
-            status=status,
-            body=text[:2000],
-            operation=operation,
-        ) from None
+        pass  # raised below, outside the handler: the decode error (its .doc is the whole
+        # body, credentials included) must not ride along as __context__
+    text = redact(body.decode("utf-8", "replace"))
+    raise ResponseValidationError(
+        f"{operation}: Hub answered {status} with a body that is not JSON "
+        f"(starts {text[:120]!r}); this is a Hub or proxy fault, try again later",
+        status=status,
+        body=text[:2000],
+        operation=operation,
+    )
 
 
 def decode_error_body(body: bytes) -> Any:
@@ -120,6 +173,7 @@ def error_for_status(
     *,
     operation: str,
     authenticated: bool,
+    can_login: bool = True,
     retry_at: float | None = None,
 ) -> HubError:
     """The typed error for a non-2xx answer, with a message a person can act on."""
@@ -132,12 +186,20 @@ def error_for_status(
         "operation": operation,
     }
     if status == 401:
-        hint = (
-            "the token was refused even after logging in again; check the credentials"
-            if authenticated
-            else "this operation needs credentials: pass username= and secret= (or token=) "
-            "to HubClient, or set DOCKERHUB_USERNAME/DOCKERHUB_TOKEN for HubClient.from_env()"
-        )
+        if not authenticated:
+            hint = (
+                "this operation needs credentials: pass username= and secret= (or token=) "
+                "to HubClient, or set DOCKERHUB_USERNAME/DOCKERHUB_TOKEN for "
+                "HubClient.from_env()"
+            )
+        elif can_login:
+            hint = "the token was refused even after logging in again; check the credentials"
+        else:
+            hint = (
+                "the token passed as token= was refused (expired or revoked) and this client "
+                "cannot log in by itself; pass a fresh token=, or username= and secret= so "
+                "hubasync logs in and refreshes as needed"
+            )
         return AuthenticationError(f"{operation}: not authenticated{hub_said}; {hint}", **common)
     if status == 403:
         if said and _ANON_PAGING in said.lower():

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import logging
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NoReturn
 
 import aiohttp
@@ -24,7 +24,13 @@ from yarl import URL
 from ._auth import Authenticator, LoginRequest, login_error
 from ._clock import Clock, SkewEstimator
 from ._ratelimit import BudgetUpdate, RateLimiter, RateLimitInfo
-from ._responses import decode_error_body, decode_json, error_for_status, hub_txnid
+from ._responses import (
+    decode_error_body,
+    decode_json,
+    error_for_status,
+    hub_txnid,
+    scrub_error,
+)
 from ._retry import (
     RETRYABLE_STATUSES,
     Fault,
@@ -213,20 +219,31 @@ class Transport:
 
     # -- sending ---------------------------------------------------------------------------
     async def request(self, req: Request) -> Response:
-        """Send ``req`` with retries; return the successful Response or raise a HubError."""
+        """Send ``req`` with retries; return the successful Response or raise a HubError.
+
+        No credential leaves in an error: Hub or a proxy may echo the request back.
+        """
+        try:
+            return await self._send(req)
+        except HubError as exc:
+            scrub_error(exc, self.auth.secrets())
+            raise
+
+    async def _send(self, req: Request) -> Response:
+        """:meth:`request` without the scrubbing (a login needs Hub's 401 body as it is)."""
         state = RetryState()
         # The first attempt runs outside tenacity: most requests succeed at once, and the
-        # retry machinery's per-call cost (and its reference cycles) is paid only on a retry.
+        # retry machinery's cost (and its reference cycles) is paid only on a retry.
         try:
             return await self._attempt(req, state)
         except _Retry as first:
             delay = first.delay
         except _Redirect as redirect:
-            return await self.request(redirect.target)
+            return await self._send(redirect.target)
         try:
             return await self._retry_loop(req, state, delay)
         except _Redirect as redirect:
-            return await self.request(redirect.target)
+            return await self._send(redirect.target)
 
     async def _retry_loop(self, req: Request, state: RetryState, delay: float) -> Response:
         """Every attempt after the first, through tenacity; ``delay`` is the first wait."""
@@ -262,17 +279,21 @@ class Transport:
             auth=False,
         )
         try:
-            resp = await self.request(req)
+            resp = await self._send(req)
         except HubError as exc:
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                return exc.status, exc.body
+                return exc.status, exc.body  # the caller builds the (scrubbed) error
+            scrub_error(exc, (*body.values(), *self.auth.secrets()))  # a 5xx echoing the body
             raise
         return resp.status, resp.data
 
-    @staticmethod
-    def login_failed(operation: str, status: int, body: Any) -> HubError:
-        """The error for a refused login (secrets and tokens redacted from the body)."""
-        return login_error(status, body, None, operation=operation)
+    def login_failed(
+        self, operation: str, status: int, body: Any, sent: Collection[str] = ()
+    ) -> HubError:
+        """The error for a refused login (``sent`` credentials and tokens redacted)."""
+        return login_error(
+            status, body, None, operation=operation, secrets=(*sent, *self.auth.secrets())
+        )
 
     async def _attempt(self, req: Request, state: RetryState) -> Response:
         token: str | None = None
@@ -487,7 +508,11 @@ class Transport:
                 operation=req.operation,
             )
         raise error_for_status(
-            status, error_body, operation=req.operation, authenticated=token is not None
+            status,
+            error_body,
+            operation=req.operation,
+            authenticated=token is not None,
+            can_login=self.auth.has_credentials,
         )
 
     async def _rate_limited(

@@ -244,6 +244,92 @@ async def test_a_broken_answer_carrying_a_secret_does_not_leak_it(
     assert not seen.leaks({"secret": secret}), seen.leaks({"secret": secret})
 
 
+async def _echo(request: web.Request, status: int, as_json: bool) -> web.StreamResponse:
+    """What a careless server (or proxy) does: put the request it got into its error."""
+    sent = (await request.read()).decode()
+    auth = request.headers.get("Authorization", "")
+    if as_json:
+        body = {"detail": f"bad request {sent} {auth}", "request": {"body": sent, "auth": auth}}
+        return web.json_response(body, status=status)
+    return web.Response(text=f"error; got {sent} with {auth}", status=status)
+
+
+ECHOES = [(401, True), (400, True), (500, True), (500, False), (429, True), (200, False)]
+
+
+@pytest.mark.parametrize(("status", "as_json"), ECHOES)
+@pytest.mark.parametrize("secret", [BOB_PAT, PASSWORD], ids=["pat", "password"])
+async def test_a_login_answer_echoing_the_secret_does_not_leak_it(
+    status: int, as_json: bool, secret: str
+) -> None:
+    async with Scripted() as srv:
+        srv.default = lambda request: _echo(request, status, as_json)
+        async with HubClient("bob", secret, base_url=srv.url, max_wait=0.0, **FAST) as hub:
+            with pytest.raises(HubError) as info:
+                await hub.login()
+    assert srv.seen  # the login was sent, and answered with the secret in it
+    seen = Evidence()
+    seen.error("error", info.value)
+    assert not seen.leaks({"secret": secret}), seen.leaks({"secret": secret})
+    assert info.value.__context__ is None or secret not in repr(vars(info.value.__context__))
+
+
+@pytest.mark.parametrize(("status", "as_json"), ECHOES)
+async def test_an_api_answer_echoing_the_bearer_token_does_not_leak_it(
+    status: int, as_json: bool
+) -> None:
+    opaque = "opaque-bearer-TOKEN-1234"  # not a JWT: only the literal match can catch it
+    async with Scripted() as srv:
+        srv.default = lambda request: _echo(request, status, as_json)
+        async with HubClient(token=opaque, base_url=srv.url, max_wait=0.0, **FAST) as hub:
+            with pytest.raises(HubError) as info:
+                await hub.images.summary("alice", "app")
+    seen = Evidence()
+    seen.error("error", info.value)
+    assert not seen.leaks({"token": opaque}), seen.leaks({"token": opaque})
+
+
+async def test_a_2fa_answer_echoing_the_temporary_token_does_not_leak_it() -> None:
+    temporary = "2fa-temporary-TOKEN-abcdef"
+    async with Scripted() as srv:
+        need_2fa = {"detail": "Require secondary authentication", "login_2fa_token": temporary}
+        srv.then(reply(401, need_2fa))
+        srv.default = lambda request: _echo(request, 500, True)
+        async with HubClient(
+            "bob", PASSWORD, base_url=srv.url, two_factor=lambda: TOTP, max_retries=0, **FAST
+        ) as hub:
+            with pytest.raises(HubError) as info:
+                await hub.login()
+    assert temporary in srv.seen[1][3].decode()  # it was sent on to 2fa-login...
+    seen = Evidence()
+    seen.error("error", info.value)
+    secrets = {"2fa": temporary, "password": PASSWORD}
+    assert not seen.leaks(secrets), seen.leaks(secrets)  # ...and came back only redacted
+
+
+async def test_a_refused_ready_token_says_to_pass_a_new_one() -> None:
+    async with Scripted() as srv:
+        srv.default = reply(401, {"detail": "token expired"})
+        async with HubClient(token="a-ready-token", base_url=srv.url, **FAST) as hub:
+            with pytest.raises(AuthenticationError, match="cannot log in by itself") as info:
+                await hub.images.summary("alice", "app")
+    assert "logging in again" not in str(info.value)
+    assert len(srv.seen) == 1
+
+
+async def test_login_errors_name_their_route_and_the_right_remedy(server: FakeHub) -> None:
+    async with HubClient("alice", "dckr_pat_WRONG", base_url=server.url, **FAST) as hub:
+        with pytest.raises(AuthenticationError, match=r"^auth\.token: login failed"):
+            await hub.login()
+    async with HubClient(
+        "bob", PASSWORD, base_url=server.url, two_factor=lambda: "000000", **FAST
+    ) as hub:
+        with pytest.raises(AuthenticationError) as info:
+            await hub.login()
+    assert str(info.value).startswith("auth.2fa_login: the two-factor code was refused")
+    assert "two_factor callable" in str(info.value) and "new HubClient" in str(info.value)
+
+
 # ---------------------------------------------------------------------------------------------
 # No request leaves base_url
 # ---------------------------------------------------------------------------------------------

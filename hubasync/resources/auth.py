@@ -24,10 +24,13 @@ class Auth(Resource):
     async def _exchange(self, operation: str, path: str, body: dict[str, str]) -> tuple[int, Any]:
         return await self._client.transport.send_login_raw(operation, path, body)
 
-    def _result(self, operation: str, status: int, data: Any, cls: type[T]) -> T:
+    def _result(
+        self, operation: str, status: int, data: Any, cls: type[T], sent: dict[str, str]
+    ) -> T:
         if status == 200:
             return self._structure(data, cls, operation, status)
-        raise self._client.transport.login_failed(operation, status, data)
+        # what was sent (a password, a PAT, a 2FA token) never comes back in the error
+        raise self._client.transport.login_failed(operation, status, data, sent.values())
 
     async def login(self, username: str, password: str) -> LoginResult:
         """Exchange a username and password (or PAT) for a JWT.
@@ -49,7 +52,7 @@ class Auth(Resource):
                 body={"login_2fa_token": second},
                 operation="auth.login",
             )
-        return self._result("auth.login", status, data, LoginResult)
+        return self._result("auth.login", status, data, LoginResult, body)
 
     async def two_factor_login(self, login_2fa_token: str, code: str) -> LoginResult:
         """Complete a 2FA login with the intermediate token and the TOTP code."""
@@ -58,7 +61,7 @@ class Auth(Resource):
             "code": check_text(code, "code"),
         }
         status, data = await self._exchange("auth.2fa_login", "/v2/users/2fa-login", body)
-        return self._result("auth.2fa_login", status, data, LoginResult)
+        return self._result("auth.2fa_login", status, data, LoginResult, body)
 
     async def token(self, identifier: str, secret: str) -> TokenResponse:
         """Exchange a username or org name and a PAT/OAT (or password) for a JWT."""
@@ -67,4 +70,4 @@ class Auth(Resource):
             "secret": check_text(secret, "secret"),
         }
         status, data = await self._exchange("auth.token", "/v2/auth/token", body)
-        return self._result("auth.token", status, data, TokenResponse)
+        return self._result("auth.token", status, data, TokenResponse, body)
