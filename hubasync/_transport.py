@@ -301,7 +301,7 @@ class Transport:
             ready, token = self.auth.token_nowait()
             if not ready:
                 token = await self.auth.token(self.send_login)
-        session = self._ensure_session()
+        self._ensure_session()  # a closed client fails here, before it waits for anything
         headers: dict[str, str] | None = None if self._owns_session else dict(self._headers)
         if token:
             headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
@@ -314,6 +314,8 @@ class Transport:
             update: BudgetUpdate | None = None
             sent_at = self._clock.time()
             try:
+                # ...and here, if it was closed while this request waited for its turn
+                session = self._ensure_session()
                 self.stats.requests += 1
                 try:
                     async with session.request(

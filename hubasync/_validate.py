@@ -37,6 +37,8 @@ _NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # OCI digest grammar (algorithm:encoded), hex for the registered algorithms.
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
+# The algorithms the OCI image spec registers, and their lengths in hex digits.
+_DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
 
 
 def _segment(value: str) -> str:
@@ -53,7 +55,8 @@ def _name(kind: str, value: object, *, min_len: int, max_len: int) -> str:
 def _checked_name(kind: str, value: str, min_len: int, max_len: int) -> str:
     # Cached: an audit validates the same few namespaces thousands of times.
     if not value:
-        raise ValueError(f"{kind} must not be empty; pass a Docker Hub {kind} such as 'library'")
+        example = "'nginx'" if "repo" in kind else "'library'"
+        raise ValueError(f"{kind} must not be empty; pass a Docker Hub {kind} such as {example}")
     if value != value.strip():
         raise ValueError(f"{kind} {value!r} has surrounding whitespace; strip it")
     if any(c.isupper() for c in value) and _NAME.fullmatch(value.lower()):
@@ -99,9 +102,17 @@ def digest(value: object, *, param: str = "digest") -> str:
             "'sha256:' followed by 64 hex digits"
         )
     algorithm, _, encoded = value.partition(":")
-    # Hub's own examples use 64 letters and digits, not strictly hex: accept those.
-    if algorithm == "sha256" and not re.fullmatch(r"[a-z0-9]{64}", encoded):
-        raise ValueError(f"{param} {value!r}: a sha256 digest has exactly 64 lowercase hex digits")
+    length = _DIGEST_LENGTHS.get(algorithm)
+    if length is None:
+        raise ValueError(
+            f"{param} {value!r}: unknown digest algorithm {algorithm!r}; image digests are "
+            "'sha256:' (or 'sha512:') followed by hex digits"
+        )
+    # Hub's own examples use letters and digits, not strictly hex: accept those.
+    if not re.fullmatch(rf"[a-z0-9]{{{length}}}", encoded):
+        raise ValueError(
+            f"{param} {value!r}: a {algorithm} digest has exactly {length} lowercase hex digits"
+        )
     return _segment(value)
 
 

@@ -322,11 +322,11 @@ def fan_out(
                     report(outcome.item, outcome.value)
 
     Raises:
-        ValueError: ``concurrency`` is below 1.
+        ValueError: ``concurrency`` is not an int of at least 1.
         TypeError: ``items`` is not iterable or ``fn`` is not callable.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError(
+        raise ValueError(
             f"fan_out() concurrency must be an int, got {type(concurrency).__name__}; "
             "pass the number of calls allowed to run at once."
         )

@@ -172,6 +172,22 @@ async def test_cancel_while_paused_by_a_429(server: FakeHub) -> None:
     assert not client_tasks() - before
 
 
+async def test_closing_the_client_under_a_waiting_request_says_so(server: FakeHub) -> None:
+    clock = ManualClock(1_700_000_000.0)
+    hub = HubClient(token=server.issue_token(USER), base_url=server.url, clock=clock, **FAST)
+    limiter: Any = hub.rate_limiter
+    await hub.images.summary(USER, REPO)  # the session exists
+    await limiter.pause_until(clock.time() + 30.0)  # as after a 429
+    waiting = asyncio.ensure_future(hub.images.summary(USER, REPO))
+    await until(lambda: clock.sleeping == 1)
+    await hub.aclose()
+    clock.advance(30.0)
+    with pytest.raises(RuntimeError, match="this HubClient is closed"):
+        await waiting  # not aiohttp's bare "Session is closed"
+    assert limiter.in_flight == 0 and limiter.waiting == 0
+    assert len(server.requests) == 1
+
+
 async def test_cancel_mid_request(server: FakeHub) -> None:
     server.inject(Fault.latency(0.5, path="/images-summary$", times=1))
     before = client_tasks()

@@ -604,8 +604,8 @@ def test_bad_concurrency_is_refused_at_call_time(concurrency: int) -> None:
 
 
 @pytest.mark.parametrize("concurrency", [2.0, "4", True, None])
-def test_non_int_concurrency_is_a_type_error(concurrency: object) -> None:
-    with pytest.raises(TypeError, match="concurrency must be an int"):
+def test_non_int_concurrency_is_a_value_error(concurrency: object) -> None:
+    with pytest.raises(ValueError, match="concurrency must be an int"):
         fan_out(range(3), _noop, concurrency=concurrency)  # type: ignore[arg-type]
 
 

@@ -17,7 +17,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -575,3 +575,11 @@ async def test_free_text_filters_are_encoded_not_injected(nothing_sent: list[Any
     assert url.startswith("https://hub.docker.com/v2/auditlogs/alice?")
     query = url.split("?", 1)[1]
     assert "#" not in url and query.count("&") == 2 and "page=999" not in query
+
+
+async def test_an_expiry_in_the_past_is_refused_before_sending(nothing_sent: list[Any]) -> None:
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    async with HubClient(token="tok", base_url="https://hub.docker.com") as hub:
+        with pytest.raises(ValueError, match=r"expires_at .* is not in the future"):
+            await hub.access_tokens.create("ci", ["repo:read"], expires_at=yesterday)
+    assert nothing_sent == []

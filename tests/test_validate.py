@@ -44,14 +44,28 @@ def test_repository_with_slash_says_how_to_split() -> None:
 
 @pytest.mark.parametrize(
     "good",
-    [f"sha256:{HEX64}", "sha256:1234567890abcdefghijklmnopqrstuvwxyz1234567890abcdefghijklmnopqr"],
+    [
+        f"sha256:{HEX64}",
+        "sha256:1234567890abcdefghijklmnopqrstuvwxyz1234567890abcdefghijklmnopqr",
+        f"sha512:{HEX64 * 2}",
+    ],
 )
 def test_digests_accept_hub_forms(good: str) -> None:
     assert v.digest(good) == good.replace(":", "%3A")
 
 
 @pytest.mark.parametrize(
-    "bad", ["sha256", "sha256:abc", "../sha256:" + HEX64, f"sha256:{HEX64}/x", ""]
+    "bad",
+    [
+        "sha256",
+        "sha256:abc",
+        "../sha256:" + HEX64,
+        f"sha256:{HEX64}/x",
+        "",
+        "md5:" + HEX64[:32],  # not an OCI algorithm
+        f"sha512:{HEX64}",  # too short for sha512
+        f"sha256:{HEX64 * 2}",  # too long for sha256
+    ],
 )
 def test_malformed_digests_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="digest"):
@@ -87,3 +101,10 @@ def test_no_input_escapes_its_path_segment(text: str) -> None:
             continue
         assert "/" not in out and "?" not in out and "#" not in out
         assert out not in (".", "..")
+
+
+def test_an_empty_name_suggests_an_example_of_its_own_kind() -> None:
+    with pytest.raises(ValueError, match="such as 'library'"):
+        v.namespace("")
+    with pytest.raises(ValueError, match="such as 'nginx'"):
+        v.repository("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid as _uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .. import _validate as v
 from .._convert import unstructure
@@ -50,6 +50,11 @@ class AccessTokens(Resource):
             )
         if expires_at is not None:
             v.check_datetime(expires_at, "expires_at")
+            if expires_at <= datetime.now(UTC):
+                raise ValueError(
+                    f"expires_at {expires_at.isoformat()} is not in the future; pass a later "
+                    "date, or None for a token that does not expire"
+                )
         body = unstructure(
             CreateAccessTokenRequest(
                 token_label=_label(label), scopes=wanted, expires_at=expires_at
