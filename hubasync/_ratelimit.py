@@ -347,6 +347,10 @@ _GHOST_MARGIN = 5.0
 _STALE_SLACK = 5.0
 #: Shortest timer the head waiter sets (avoids spinning on float rounding).
 _MIN_SLEEP = 0.001
+#: Why a waiter waits: a pause or a reset Hub announced (``max_wait`` decides at once), our
+#: estimate of a window's end (waited for up to ``max_wait``: responses may correct it), or
+#: the start-up bucket's pacing (never refused: it is how the budget is spread).
+_ANNOUNCED, _ESTIMATED, _PACING = "announced", "estimated", "pacing"
 
 
 def check_start_budget(requests_per_minute: object, burst: object) -> int:
@@ -422,6 +426,7 @@ class AdaptiveTokenBucket:
         # waiting line; futures are created lazily inside the running loop
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._kick: asyncio.Future[None] | None = None
+        self._wait_kind = _PACING  # why the last _try_take said to wait
 
     # -- read-only state -------------------------------------------------------------------
     @property
@@ -475,27 +480,48 @@ class AdaptiveTokenBucket:
         """Reserve one request, waiting first come, first served; return the seconds waited.
 
         Cancellation-safe: a waiter cancelled at any point holds no reservation and, if it
-        was first in line, hands its place to the next waiter. When the wait the head of the
-        line faces (until the window's reset, or the end of a 429 pause) is longer than
-        ``max_wait``, it raises :class:`~hubasync.errors.RateLimitError` with ``retry_at``
-        instead of sleeping, and the next waiter looks for itself.
+        was first in line, hands its place to the next waiter.
+
+        ``max_wait`` bounds waits for the rate limit, not for the queue: a wait Hub announced
+        (a 429 pause, or its own reset with its count spent) longer than ``max_wait`` raises
+        :class:`~hubasync.errors.RateLimitError` with ``retry_at`` at once (a pause even
+        before queueing); a wait for a reset the limiter estimated (Hub has not named the
+        current window yet) raises once the head of the line has waited ``max_wait`` in vain;
+        the start-up bucket's pacing is never refused.
         """
         loop = asyncio.get_running_loop()
         started = self._clock.time()
         if not self._waiters and self._try_take(started) is None:
             return 0.0
+        if max_wait is not None:
+            _check_max_wait(max_wait)
+            paused = self._paused_until
+            if paused is not None and paused - started > max_wait:
+                # Behind others or not, this caller would wait out Hub's pause: say so now.
+                raise _wait_too_long(paused - started, started, max_wait)
         me: asyncio.Future[None] = loop.create_future()
         self._waiters.append(me)
         try:
             if self._waiters[0] is not me:
                 await me  # resolved when we become first in line
+            head_since: float | None = None
             while True:
                 now = self._clock.time()
                 delay = self._try_take(now)
                 if delay is None:
                     break
-                if max_wait is not None and delay > max_wait:
-                    raise _wait_too_long(delay, now, max_wait)
+                if max_wait is not None and self._wait_kind != _PACING:
+                    if self._wait_kind == _ANNOUNCED:
+                        if delay > max_wait:  # Hub said when: no point waiting to see
+                            raise _wait_too_long(delay, now, max_wait)
+                    else:
+                        # Our own estimate of a window's end: responses in flight may
+                        # correct it any moment, so wait for them, up to max_wait.
+                        head_since = now if head_since is None else head_since
+                        left = head_since + max_wait - now
+                        if left <= 0:
+                            raise _wait_too_long(delay, now, max_wait)
+                        delay = min(delay, left)
                 await self._wait_as_head(loop, delay)
         except BaseException:
             self._leave(me)
@@ -570,6 +596,7 @@ class AdaptiveTokenBucket:
         """Take one reservation if the budget allows (``None``) or say how long to wait."""
         self._sync(now)
         if self._paused_until is not None and now < self._paused_until:
+            self._wait_kind = _ANNOUNCED
             return self._paused_until - now
         available = self._available(now)
         if available is not None and self._reset_at is not None:
@@ -577,7 +604,9 @@ class AdaptiveTokenBucket:
                 self._in_flight += 1
                 return None
             # Wait for the reset (or for a release to change the picture).
+            self._wait_kind = _ANNOUNCED if self._from_hub else _ESTIMATED
             return self._reset_at - now
+        self._wait_kind = _PACING
         rate = self._bucket_rate()
         if self._refilled_at is None:
             self._refilled_at = now
@@ -780,6 +809,13 @@ def _wait_too_long(delay: float, now: float, max_wait: float) -> RateLimitError:
         "raise max_wait",
         retry_at=now + delay,
     )
+
+
+def _check_max_wait(max_wait: object) -> None:
+    if isinstance(max_wait, bool) or not isinstance(max_wait, int | float):
+        raise ValueError(f"max_wait must be a number of seconds or None, got {max_wait!r}")
+    if not (math.isfinite(max_wait) and max_wait >= 0):
+        raise ValueError(f"max_wait must be finite and >= 0 seconds, got {max_wait!r}")
 
 
 def _finite(value: object) -> float | None:

@@ -133,16 +133,19 @@ local rank = redis.call('ZRANK', K_QUEUE, id)
 local granted = false
 local exact = false
 local wait = poll
+local kind = 'p'  -- why: 'a' a pause or reset Hub announced, 'e' an estimated reset, 'p' pacing
 local avail = available()
 if S.pause_until ~= nil and now < S.pause_until then
   wait = S.pause_until - now
   exact = true
+  kind = 'a'
 elseif avail ~= nil and S.reset_at ~= nil then
   -- Hub's view: what it said remains, less the requests in flight
   if avail - redis.call('ZCARD', K_INFLIGHT) >= rank + 1 then
     granted = true
   else
     wait = S.reset_at - now
+    if S.from_hub == 1 then kind = 'a' else kind = 'e' end
     local first = redis.call('ZRANGE', K_INFLIGHT, 0, 0, 'WITHSCORES')
     if #first > 0 then wait = math.min(wait, tonumber(first[2]) - now) end
   end
@@ -173,11 +176,12 @@ if granted then
   save()
   return {1, ticket, '0'}
 end
+local full = wait
 if not exact then wait = math.min(wait, poll) end
 if wait < 0.001 then wait = 0.001 end
 redis.call('ZADD', K_QEXP, now + wait + grace, id)
 save()
-return {0, ticket, fmt(wait)}
+return {0, ticket, fmt(wait), kind, fmt(full)}
 """
 )
 

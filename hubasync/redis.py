@@ -51,7 +51,7 @@ except ImportError as _exc:
 
 from . import _redis_scripts
 from ._clock import Clock, SystemClock
-from ._ratelimit import _wait_too_long, check_start_budget
+from ._ratelimit import _check_max_wait, _wait_too_long, check_start_budget
 from .errors import HubError, RateLimitError
 
 if TYPE_CHECKING:
@@ -173,13 +173,24 @@ def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, st
 class _Grant:
     granted: bool
     ticket: int
-    wait: float
+    wait: float  # until the next look (capped at poll_interval except for pauses)
+    kind: str = "p"  # why: "a" announced by Hub, "e" an estimated reset, "p" pacing
+    full_wait: float = 0.0  # the whole wait the script sees
 
 
 def _parse_acquire_reply(reply: Any) -> _Grant:
-    """The ACQUIRE script's reply ``[granted, ticket, wait_s]`` (bytes or str) as a value."""
-    granted, ticket, wait = reply
-    return _Grant(granted=int(granted) == 1, ticket=int(ticket), wait=float(wait))
+    """The ACQUIRE script's reply ``[granted, ticket, wait_s(, kind, full_wait_s)]`` (bytes or
+    str) as a value; ``kind`` says why a waiter waits (``a``/``e``/``p``, see the script)."""
+    granted, ticket, wait = reply[:3]
+    kind = reply[3] if len(reply) > 3 else b"p"
+    full = float(reply[4]) if len(reply) > 4 else float(wait)
+    return _Grant(
+        granted=int(granted) == 1,
+        ticket=int(ticket),
+        wait=float(wait),
+        kind=kind.decode() if isinstance(kind, bytes) else str(kind),
+        full_wait=full,
+    )
 
 
 def _positive(value: object) -> bool:
@@ -324,9 +335,12 @@ class RedisRateLimiter:
         Raises:
             RateLimiterUnavailable: Redis failed and ``fallback`` is ``None``.
             RateLimitError: the wait would be longer than ``max_wait``: a shared 429 pause
-                that ends later (at once, with ``retry_at``), or ``max_wait`` spent waiting
-                for the budget (Redis says how long only for pauses; other waits are polled).
+                or a reset Hub announced that ends later (at once, with ``retry_at``), or
+                ``max_wait`` spent waiting for a reset only estimated. Pacing and queueing
+                behind other waiters are never refused.
         """
+        if max_wait is not None:
+            _check_max_wait(max_wait)
         started = time.monotonic()
         probing = False
         if self.using_fallback:
@@ -342,7 +356,7 @@ class RedisRateLimiter:
         try:
             async with self._lock:
                 if probing or not self.using_fallback:
-                    rid = await self._acquire_shared(started, max_wait)
+                    rid = await self._acquire_shared(max_wait)
         except _RedisDown as exc:
             self._fail_over(exc.cause, "acquire")
         finally:
@@ -475,10 +489,11 @@ class RedisRateLimiter:
 
     # -- shared path ----------------------------------------------------------------------
 
-    async def _acquire_shared(self, started: float, max_wait: float | None) -> str:
+    async def _acquire_shared(self, max_wait: float | None) -> str:
         """Wait in line in Redis until a reservation is granted; return its id."""
         rid = uuid.uuid4().hex
         ticket = 0
+        estimating_since = 0.0
         base = _cancelling()
         try:
             while True:
@@ -487,17 +502,15 @@ class RedisRateLimiter:
                 if grant.granted:
                     return rid
                 ticket = grant.ticket
-                if max_wait is not None:
-                    now = time.monotonic()
-                    # A wait longer than the poll interval is a shared 429 pause, exactly.
-                    if grant.wait > max(max_wait, self.poll_interval):
-                        raise _wait_too_long(grant.wait, time.time(), max_wait)
-                    if now - started > max_wait:
-                        raise RateLimitError(
-                            f"waited max_wait={max_wait:g} s for the shared rate budget "
-                            f"(key {self.key!r}) without getting a turn; retry later or raise "
-                            "max_wait"
-                        )
+                if max_wait is not None and grant.kind != "p":  # pacing is never refused
+                    if grant.kind == "a":  # a pause or a reset Hub announced
+                        if grant.full_wait > max_wait:
+                            raise _wait_too_long(grant.full_wait, time.time(), max_wait)
+                    else:  # an estimated reset: responses in flight may correct it
+                        now = time.monotonic()
+                        estimating_since = estimating_since or now
+                        if now - estimating_since > max_wait:
+                            raise _wait_too_long(grant.full_wait, time.time(), max_wait)
                 if self._pubsub is None and time.monotonic() >= self._pubsub_retry_at:
                     # Subscribe, then ask again at once: a release between the script's answer
                     # and the subscription would otherwise be missed.

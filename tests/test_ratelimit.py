@@ -17,6 +17,7 @@ from hubasync._ratelimit import (
     RateLimitInfo,
     parse_retry_hint,
 )
+from hubasync.errors import RateLimitError
 
 T0 = 1_700_000_000.0
 DATE_T0 = "Tue, 14 Nov 2023 22:13:20 GMT"  # == T0
@@ -828,3 +829,88 @@ async def test_unbalanced_release_does_not_go_negative() -> None:
     limiter = AdaptiveTokenBucket(clock=ManualClock())
     await limiter.release(None)
     assert limiter.in_flight == 0
+
+
+# -- max_wait: which waits it refuses ----------------------------------------------------------
+
+
+async def test_max_wait_refuses_a_reset_hub_announced_at_once() -> None:
+    clock = ManualClock()
+    limiter = await settled_limiter(clock, remaining=0, reset_in=50.0)
+    with pytest.raises(RateLimitError, match="max_wait=10") as info:
+        await limiter.acquire(max_wait=10.0)
+    assert info.value.retry_at == pytest.approx(clock.time() + 50.0)
+    assert limiter.waiting == 0 and limiter.in_flight == 0
+    assert await asyncio.wait_for(_acquire_after(clock, limiter, 50.0), 1) == 50.0
+
+
+async def _acquire_after(clock: ManualClock, limiter: AdaptiveTokenBucket, s: float) -> float:
+    task = asyncio.ensure_future(limiter.acquire(max_wait=s))
+    await clock.settle()
+    clock.advance(s)
+    return await task
+
+
+async def test_an_estimated_reset_waits_for_responses_in_flight_before_refusing() -> None:
+    clock = ManualClock()
+    limiter = await settled_limiter(clock, remaining=2, reset_in=2.0, limit=2)
+    clock.advance(2.5)  # the window rolled; the next one is extrapolated (60 s, not learnt)
+    await limiter.acquire()
+    await limiter.acquire()  # both in flight: the estimate says wait ~60 s for the reset
+    waiter = asyncio.ensure_future(limiter.acquire(max_wait=10.0))
+    await clock.settle()
+    assert not waiter.done()  # not refused on an estimate...
+    # ...for a response names the real window (2 s long, with budget) a moment later
+    await limiter.release(upd(clock, remaining=1, reset_in=1.5, limit=2))
+    await clock.settle()
+    clock.advance(1.5)
+    await clock.settle()
+    assert waiter.done() and waiter.exception() is None
+
+
+async def test_an_estimated_reset_is_refused_after_max_wait_in_vain() -> None:
+    clock = ManualClock()
+    limiter = await settled_limiter(clock, remaining=2, reset_in=2.0, limit=2)
+    clock.advance(2.5)
+    await limiter.acquire()
+    await limiter.acquire()
+    waiter = asyncio.ensure_future(limiter.acquire(max_wait=10.0))
+    await clock.settle()
+    clock.advance(10.0)
+    await clock.settle()
+    assert isinstance(waiter.exception(), RateLimitError)
+    assert limiter.waiting == 0
+
+
+@pytest.mark.parametrize("max_wait", [0.0, 0.1])
+async def test_start_up_pacing_is_never_refused(max_wait: float) -> None:
+    clock = ManualClock()
+    limiter = AdaptiveTokenBucket(requests_per_minute=180, burst=1, clock=clock)
+    await limiter.acquire(max_wait=max_wait)
+    task = asyncio.ensure_future(limiter.acquire(max_wait=max_wait))
+    await clock.settle()
+    clock.advance(0.34)  # one token of 180/min later
+    await clock.settle()
+    assert task.done() and task.exception() is None
+
+
+async def test_a_queued_waiter_meets_its_own_max_wait_before_queueing() -> None:
+    clock = ManualClock()
+    limiter = AdaptiveTokenBucket(clock=clock)
+    await limiter.pause_until(clock.time() + 4.0)
+    patient = asyncio.ensure_future(limiter.acquire(max_wait=100.0))
+    await clock.settle()
+    with pytest.raises(RateLimitError):  # behind the patient one, but the pause says 4 s
+        await limiter.acquire(max_wait=1.0)
+    clock.advance(4.0)
+    await clock.settle()
+    assert patient.done() and patient.exception() is None
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, "5", True])
+async def test_a_bad_max_wait_is_a_value_error(bad: Any) -> None:
+    clock = ManualClock()
+    limiter = AdaptiveTokenBucket(clock=clock)
+    await limiter.pause_until(clock.time() + 4.0)
+    with pytest.raises(ValueError, match="max_wait"):
+        await limiter.acquire(max_wait=bad)

@@ -405,12 +405,31 @@ async def test_a_shared_pause_beyond_max_wait_fails_fast_and_leaves_the_line(mak
     assert snap.in_flight == 0 and snap.waiting == 0  # its ticket left the line
 
 
-async def test_max_wait_bounds_a_polled_wait_for_the_budget(make: Make) -> None:
-    a = make(requests_per_minute=1, burst=1, poll_interval=0.05)
-    await a.acquire()  # the only token of the next minute
+async def test_max_wait_refuses_at_once_a_reset_hub_announced(make: Make) -> None:
+    a = make(poll_interval=0.05)
+    await headers_mode(a, 0, reset_in=30.0)  # Hub: nothing left for 30 s
+    started = time.monotonic()
+    with pytest.raises(RateLimitError, match="max_wait=5") as info:
+        await asyncio.wait_for(a.acquire(max_wait=5.0), 5)
+    assert time.monotonic() - started < 1.0  # at once: Hub said when
+    assert info.value.retry_at is not None and info.value.retry_at > time.time() + 25
+
+
+async def test_max_wait_bounds_a_reset_only_estimated(make: Make) -> None:
+    b = make(poll_interval=0.05)
+    await b.acquire()
+    await b.release(update(0, None))  # a count, no reset: the window's end is our estimate
+    started = time.monotonic()
     with pytest.raises(RateLimitError, match=r"max_wait=0\.2"):
-        await asyncio.wait_for(a.acquire(max_wait=0.2), 5)
-    assert (await a.snapshot()).waiting == 0
+        await asyncio.wait_for(b.acquire(max_wait=0.2), 5)
+    assert time.monotonic() - started >= 0.2  # it waited for a correction first
+    assert (await b.snapshot()).waiting == 0
+
+
+async def test_pacing_is_never_refused_by_max_wait(make: Make) -> None:
+    a = make(requests_per_minute=600, burst=1, poll_interval=0.05)
+    await a.acquire()  # the burst; the next token comes 0.1 s later
+    assert await asyncio.wait_for(a.acquire(max_wait=0.0), 5) > 0.0
 
 
 # -- cancellation ---------------------------------------------------------------------------
