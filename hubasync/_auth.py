@@ -13,11 +13,11 @@ import binascii
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 import attrs
 
-from ._responses import scrub_error
+from ._responses import scrub
 from .errors import AuthenticationError, HubError, TwoFactorRequiredError
 
 __all__ = [
@@ -286,6 +286,7 @@ def login_error(
     secrets: Collection[str] = (),
 ) -> AuthenticationError:
     """The error for a refused login; credentials (tokens, ``secrets``) are redacted."""
+    body = scrub(body, secrets)  # first: the message quotes what is left of it
     detail = body.get("detail") if isinstance(body, dict) else None
     who = f" for Docker Hub user {username!r}" if username else ""
     hub_said = f": Hub said {detail!r}" if isinstance(detail, str) and detail else ""
@@ -300,5 +301,4 @@ def login_error(
             f"{operation}: login failed{who}{hub_said}; check the username and secret (a "
             "password, or a personal/organization access token)"
         )
-    error = AuthenticationError(message, status=status, body=body, operation=operation)
-    return cast(AuthenticationError, scrub_error(error, secrets))
+    return AuthenticationError(message, status=status, body=body, operation=operation)

@@ -43,15 +43,28 @@ _SECRET = re.compile(
 _SECRET_KEYS = frozenset(
     {"token", "access_token", "refresh_token", "login_2fa_token", "password", "secret"}
 )
-#: Shorter known secrets are not searched for in text (they would mangle ordinary words).
+#: Shorter known secrets are not searched for in text: replacing a short word everywhere
+#: would mangle the text and, worse, show which word the secret is.
 _MIN_SECRET = 6
+#: Messages are composed from bodies already scrubbed; the pass over a finished message is a
+#: safety net that must not hit the message's own words ("username and secret").
+_MIN_SECRET_IN_MESSAGE = 8
 
 
-def redact(text: str, secrets: Collection[str] = ()) -> str:
+def _forms(secret: str) -> list[str]:
+    """A secret as it may appear in text: plain, escaped by ``repr`` (a message quoting Hub's
+    detail with ``!r``), escaped by JSON (a text body echoing a JSON request)."""
+    forms = [secret, repr(secret)[1:-1], json.dumps(secret)[1:-1]]
+    return list(dict.fromkeys(forms))
+
+
+def redact(text: str, secrets: Collection[str] = (), *, min_len: int = _MIN_SECRET) -> str:
     """``text`` with access tokens, JWTs and the given ``secrets`` replaced by ``<redacted>``."""
     for secret in secrets:
-        if len(secret) >= _MIN_SECRET and secret in text:
-            text = text.replace(secret, "<redacted>")
+        if len(secret) >= min_len:
+            for form in _forms(secret):
+                if form in text:
+                    text = text.replace(form, "<redacted>")
     return _SECRET.sub("<redacted>", text)
 
 
@@ -75,8 +88,11 @@ def scrub_error(exc: HubError, secrets: Collection[str]) -> HubError:
     Hub (or a proxy) may echo a request back in an error: the password, the access token or
     the 2FA token sent must not reach the caller's logs through the exception.
     """
-    exc.message = redact(exc.message, secrets)
-    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    short = _MIN_SECRET_IN_MESSAGE
+    exc.message = redact(exc.message, secrets, min_len=short)
+    exc.args = tuple(
+        redact(a, secrets, min_len=short) if isinstance(a, str) else a for a in exc.args
+    )
     exc.body = scrub(exc.body, secrets)
     fields = getattr(exc, "fields", None)
     if isinstance(fields, dict):

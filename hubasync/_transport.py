@@ -29,6 +29,7 @@ from ._responses import (
     decode_json,
     error_for_status,
     hub_txnid,
+    scrub,
     scrub_error,
 )
 from ._retry import (
@@ -81,6 +82,7 @@ class Request:
     auth: bool = True  # send the bearer token when the client has one
     expect_body: bool = True  # HEAD: no body to decode
     redirects: int = 0  # same-origin redirects followed so far
+    login: bool = False  # a login: its answers carry the tokens it is for (not scrubbed here)
 
     @property
     def is_idempotent(self) -> bool:
@@ -277,6 +279,7 @@ class Transport:
             json=dict(body),
             idempotent=True,  # a login changes nothing that a repeat could duplicate
             auth=False,
+            login=True,
         )
         try:
             resp = await self._send(req)
@@ -472,6 +475,9 @@ class Transport:
             # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.
             return Response(status, headers, None)
         error_body = decode_error_body(body)
+        if not req.login:  # a login's refusal is scrubbed where its error is built
+            # before any message quotes it: Hub or a proxy may echo the request
+            error_body = scrub(error_body, self.auth.secrets())
         if status == 429:
             await self._rate_limited(req, state, info, error_body)
         if status == 401 and token is not None:

@@ -583,3 +583,27 @@ async def test_an_expiry_in_the_past_is_refused_before_sending(nothing_sent: lis
         with pytest.raises(ValueError, match=r"expires_at .* is not in the future"):
             await hub.access_tokens.create("ci", ["repo:read"], expires_at=yesterday)
     assert nothing_sent == []
+
+
+@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("password", ['back\\slash"quote-Pw1', "line\nbreak-Pw12"])
+async def test_an_echoed_secret_is_caught_in_its_escaped_forms(status: int, password: str) -> None:
+    async with Scripted() as srv:
+        srv.default = reply(status, {"detail": f"bad password {password}"})
+        async with HubClient("bob", password, base_url=srv.url, max_retries=0, **FAST) as hub:
+            with pytest.raises(HubError) as info:
+                await hub.login()
+    seen = Evidence()
+    seen.error("error", info.value)
+    forms = {"plain": password, "repr": repr(password)[1:-1]}
+    assert not seen.leaks(forms), seen.leaks(forms)
+    assert "<redacted>" in str(info.value)
+
+
+async def test_redaction_does_not_point_at_the_secret_among_the_messages_words() -> None:
+    async with Scripted() as srv:
+        srv.default = reply(401, {"detail": "Incorrect authentication credentials"})
+        async with HubClient("bob", "secret", base_url=srv.url, **FAST) as hub:
+            with pytest.raises(AuthenticationError) as info:
+                await hub.login()
+    assert "check the username and secret" in str(info.value)  # not "... and <redacted>"
