@@ -25,7 +25,8 @@ from click.testing import CliRunner, Result
 
 from hubasync.cli._app import cli
 from hubasync.cli._common import parse_repository, parse_when
-from hubasync.cli._prune import batches
+from hubasync.cli._prune import batches, ignorable
+from hubasync.models import DeleteWarning
 from hubasync.testing import FakeHub, FakeImage, Fault, digest_of
 
 T = TypeVar("T")
@@ -383,6 +384,46 @@ def test_prune_untagged_only(prune_hub: ThreadedHub) -> None:
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 150
     left = prune_hub.sync(lambda: prune_hub.server.image_digests("acme", repo))
     assert len(left) == 3
+
+
+def test_prune_untagged_keeps_an_untagged_image_hub_counts_as_active(
+    prune_hub: ThreadedHub,
+) -> None:
+    repo = prune_hub.prune_repo  # type: ignore[attr-defined]
+    fresh = digest_of(f"{repo}-fresh")
+    prune_hub.sync(
+        lambda: prune_hub.server.add_image("acme", repo, FakeImage(fresh, last_pushed=_days(0)))
+    )
+    result = invoke(prune_hub, ["prune", f"acme/{repo}", "--untagged", "--yes"])
+    assert result.exit_code == 0, result.stderr
+    assert "1 images kept" in result.stderr
+    left = prune_hub.sync(lambda: prune_hub.server.image_digests("acme", repo))
+    assert fresh in left and len(left) == 4  # pushed today: in use by digest, maybe
+    deletes = [r for r in prune_hub.server.requests if r.path.endswith("/delete-images")]
+    ignored = [w for r in deletes for w in r.json.get("ignore_warnings", [])]
+    assert not any(w["warning"] == "is_active" for w in ignored)
+
+
+def test_prune_refuses_an_active_from_in_the_future(prune_hub: ThreadedHub) -> None:
+    repo = prune_hub.prune_repo  # type: ignore[attr-defined]
+    before = len(prune_hub.server.requests)
+    result = invoke(
+        prune_hub,
+        ["prune", f"acme/{repo}", "--inactive", "--active-from", "2099-01-01", "--yes"],
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "in the future" in result.stderr
+    assert len(prune_hub.server.requests) == before  # nothing listed, nothing deleted
+
+
+def test_ignorable_warnings_follow_the_selection() -> None:
+    def warning(kind: str) -> DeleteWarning:
+        return DeleteWarning(repository="r", digest=digest_of("x"), warning=kind, tags=["t"])
+
+    assert ignorable(warning("current_tag"), tagged_ok=True)
+    assert not ignorable(warning("current_tag"), tagged_ok=False)
+    assert not ignorable(warning("is_active"), tagged_ok=True)
+    assert not ignorable(warning("something_new"), tagged_ok=True)
 
 
 def test_prune_without_write_access_fails(hub: ThreadedHub) -> None:

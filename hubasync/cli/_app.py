@@ -134,12 +134,17 @@ def audit(
 @connection_options
 @click.argument("target", metavar="NS/REPO")
 @click.option("--inactive", is_flag=True, help="Select images not pushed or pulled lately.")
-@click.option("--untagged", is_flag=True, help="Select images no current tag points at.")
+@click.option(
+    "--untagged",
+    is_flag=True,
+    help="Select images no current tag points at (with --inactive: images that are both).",
+)
 @when_option
 @click.option(
     "--yes",
     is_flag=True,
-    help="Delete for real (Hub's warnings are passed back as ignore_warnings).",
+    help="Delete for real. Images Hub counts as active are kept; tagged ones (and their "
+    "tags) go only when --inactive alone selected them.",
 )
 @format_option
 def prune(
@@ -155,7 +160,9 @@ def prune(
 
     Without --yes, shows what Hub's delete-images would do, with its warnings (an image is
     active, tags point at it) and errors; nothing is deleted. With --yes, deletes in
-    batches of 100 manifests, passing the warnings back as ignore_warnings.
+    batches of 100 manifests. A warning is passed back as ignore_warnings only where the
+    selection already accepted it (tags of images --inactive selected); an image Hub counts
+    as active, or one tagged since --untagged listed it, is kept and reported.
     """
     try:
         namespace, repository = parse_repository(target)
@@ -198,13 +205,16 @@ def prune(
             click.echo(
                 f"dry run: {selected} images selected; Hub would delete {m.manifest_deletes} "
                 f"manifests and {m.tag_deletes} tags ({len(result.warnings)} warnings, "
-                f"{len(result.errors)} errors). Run again with --yes to delete.",
+                f"{len(result.kept)} images kept for them, {len(result.errors)} errors). "
+                "Run again with --yes to delete.",
                 err=True,
             )
         else:
+            ignored = len(result.warnings) - len(result.kept)
             click.echo(
                 f"deleted {m.manifest_deletes} manifests and {m.tag_deletes} tags of "
-                f"{namespace}/{repository} ({len(result.warnings)} warnings ignored)",
+                f"{namespace}/{repository} ({ignored} warnings ignored, "
+                f"{len(result.kept)} images kept: Hub counts them as active or tagged)",
                 err=True,
             )
         for failure in result.errors:

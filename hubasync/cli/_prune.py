@@ -3,25 +3,42 @@
 Selection: ``--inactive`` (not pushed or pulled since ``--active-from``) and/or
 ``--untagged`` (no current tag). Deletion goes in batches of at most 100 manifests (one
 ``delete-images`` call each). Hub's answer to a batch may carry warnings (an image is
-active, or tags point at it) and errors (it cannot be deleted at all): a dry run reports
-both and asks again with the warnings ignored, to show what would really be deleted;
-``--yes`` deletes, passing the warnings back as ``ignore_warnings``. Images with errors are
-left out of the second call.
+active, or tags point at it) and errors (it cannot be deleted at all). Only the warnings
+the selection already accepted are passed back as ``ignore_warnings``: ``current_tag`` when
+tagged images were selected (``--inactive`` alone: deleting them deletes their tags), never
+with ``--untagged`` (the image was tagged since it was listed); ``is_active`` never (Hub
+counts the image as in use: it is kept and reported). A dry run asks again with those
+warnings ignored, to show what would really be deleted; ``--yes`` deletes. Images with
+errors, or with a warning that is not ignored, are left out of the second call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
 
 from .._client import HubClient
 from ..errors import DeleteImagesError
-from ..models.images import DeleteFailure, DeleteMetrics, DeleteWarning, Image, ManifestRef
+from ..models.images import (
+    DeleteFailure,
+    DeleteMetrics,
+    DeleteWarning,
+    DeleteWarningKind,
+    Image,
+    ManifestRef,
+)
 
-__all__ = ["MAX_BATCH", "PruneResult", "batches", "prune_record", "prune_repository"]
+__all__ = [
+    "MAX_BATCH",
+    "PruneResult",
+    "batches",
+    "ignorable",
+    "prune_record",
+    "prune_repository",
+]
 
 #: Most manifests in one delete-images call.
 MAX_BATCH = 100
@@ -45,7 +62,8 @@ class PruneResult:
         repository: the repository.
         dry_run: ``True`` unless ``--yes``.
         selected: the images the filters selected.
-        warnings: Hub's warnings (overridable), over every batch.
+        warnings: Hub's warnings, over every batch (ignored where the selection allows).
+        kept: the warnings that were not ignored: those images are left alone.
         errors: Hub's errors (images that cannot be deleted), over every batch.
         metrics: manifests and tags deleted (or, in a dry run, that would be), summed.
         batches: how many delete-images batches were sent.
@@ -56,6 +74,7 @@ class PruneResult:
     dry_run: bool
     selected: list[Image] = attrs.field(factory=list)
     warnings: list[DeleteWarning] = attrs.field(factory=list)
+    kept: list[DeleteWarning] = attrs.field(factory=list)
     errors: list[DeleteFailure] = attrs.field(factory=list)
     metrics: DeleteMetrics = attrs.field(factory=DeleteMetrics)
     batches: int = 0
@@ -93,6 +112,11 @@ async def prune_repository(
             "prune needs --inactive and/or --untagged to choose images; it never selects "
             "every image of a repository"
         )
+    if active_from is not None and active_from > datetime.now(UTC):
+        raise ValueError(
+            f"--active-from {active_from.isoformat()} is in the future: every image would "
+            "count as inactive; pass a past date (default: Hub's one month)"
+        )
     listing = hub.images.list(
         namespace,
         repository,
@@ -106,8 +130,17 @@ async def prune_repository(
     # the pages under the listing.
     for batch in batches(result.selected):
         refs = [ManifestRef(repository=repository, digest=image.digest) for image in batch]
-        await _send_batch(hub, namespace, refs, result, active_from=active_from)
+        await _send_batch(
+            hub, namespace, refs, result, active_from=active_from, tagged_ok=not untagged
+        )
     return result
+
+
+def ignorable(warning: DeleteWarning, *, tagged_ok: bool) -> bool:
+    """Whether the selection already accepted what ``warning`` says (pure)."""
+    if warning.warning == DeleteWarningKind.CURRENT_TAG:
+        return tagged_ok
+    return False  # is_active (or a kind unknown to us): Hub counts the image as in use
 
 
 async def _send_batch(
@@ -117,6 +150,7 @@ async def _send_batch(
     result: PruneResult,
     *,
     active_from: datetime | None,
+    tagged_ok: bool,
 ) -> None:
     result.batches += 1
     try:
@@ -126,7 +160,9 @@ async def _send_batch(
     except DeleteImagesError as refused:
         result.warnings.extend(refused.warnings)
         result.errors.extend(refused.errors)
-        blocked = {failure.digest for failure in refused.errors}
+        kept = [w for w in refused.warnings if not ignorable(w, tagged_ok=tagged_ok)]
+        result.kept.extend(kept)
+        blocked = {failure.digest for failure in refused.errors} | {w.digest for w in kept}
         rest = [ref for ref in refs if ref.digest not in blocked]
         if not rest:
             return
