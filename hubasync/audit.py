@@ -21,8 +21,9 @@ fan-out has room for them, so a run over ten thousand repositories holds about
 A repository or namespace that fails (403, 404, a server error after retries, a rate-limit
 wait too long) becomes an audit with ``errors`` and the run goes on; only an
 :class:`~hubasync.errors.AuthenticationError` (the credentials are refused: nothing else
-can work) ends it. :class:`AuditReport` aggregates audits per namespace and overall; it is
-pure bookkeeping without I/O.
+can work) or a login that fails for another reason (Hub's login endpoint down) ends it.
+:class:`AuditReport` aggregates audits per namespace and overall; it is pure bookkeeping
+without I/O.
 """
 
 from __future__ import annotations
@@ -386,6 +387,7 @@ async def audit_namespaces(
         ValueError: a namespace name is invalid, ``active_from`` is naive, or
             ``concurrency`` is below 1 (raised at the first iteration).
         AuthenticationError: the credentials were refused (the run stops).
+        HubError: a login failed otherwise (its operation is ``auth.*``; the run stops).
     """
     names = _check_namespaces(namespaces)
     if active_from is not None:
@@ -411,9 +413,9 @@ async def audit_namespaces(
                             on_namespace(ns, page.count)
                     for repo in page.items:
                         yield _Job(ns, repo.name)
-            except AuthenticationError:
-                raise
             except HubError as exc:
+                if _ends_run(exc):
+                    raise
                 if not seen_first and on_namespace is not None:
                     on_namespace(ns, 0)
                 yield _Job(ns, None, AuditFailure.from_exception(exc, "repositories.list"))
@@ -435,7 +437,7 @@ async def audit_namespaces(
                 yield outcome.value
                 continue
             error = outcome.error
-            if isinstance(error, AuthenticationError):
+            if _ends_run(error):
                 raise error
             if not isinstance(error, Exception | asyncio.CancelledError):
                 raise error
@@ -445,6 +447,18 @@ async def audit_namespaces(
                 repository=job.repository,
                 errors=(AuditFailure.from_exception(error, "audit"),),
             )
+
+
+#: The operations of a login: when one fails, no other request can get a token either.
+_LOGIN_OPERATIONS = frozenset({"auth.token", "auth.login", "auth.2fa_login"})
+
+
+def _ends_run(error: BaseException) -> bool:
+    """Whether ``error`` stops a whole audit: refused credentials, or a login that could not
+    be completed (Hub down for logins: every namespace would retry it in vain)."""
+    if isinstance(error, AuthenticationError):
+        return True
+    return isinstance(error, HubError) and error.operation in _LOGIN_OPERATIONS
 
 
 async def _audit_repository(
@@ -459,9 +473,9 @@ async def _audit_repository(
     errors: list[AuditFailure] = []
     try:
         summary = await hub.images.summary(namespace, repository, active_from=active_from)
-    except AuthenticationError:
-        raise
     except (HubError, ValueError) as exc:
+        if _ends_run(exc):
+            raise
         return RepositoryAudit(
             namespace=namespace,
             repository=repository,
@@ -474,9 +488,9 @@ async def _audit_repository(
         try:
             listed = hub.images.list(namespace, repository, status="inactive", active_from=since)
             inactive = tuple([InactiveImage.from_image(i) async for i in listed])
-        except AuthenticationError:
-            raise
         except (HubError, ValueError) as exc:
+            if _ends_run(exc):
+                raise
             errors.append(AuditFailure.from_exception(exc, "images.list"))
     tags: tuple[TagAudit, ...] | None = None
     if include_tags:
@@ -488,9 +502,9 @@ async def _audit_repository(
                     async for t in hub.repositories.tags(namespace, repository)
                 ]
             )
-        except AuthenticationError:
-            raise
         except (HubError, ValueError) as exc:
+            if _ends_run(exc):
+                raise
             errors.append(AuditFailure.from_exception(exc, "repositories.tags"))
     return RepositoryAudit(
         namespace=namespace,

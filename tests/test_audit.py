@@ -223,6 +223,18 @@ async def test_refused_credentials_stop_the_run(fake_hub: FakeHub) -> None:
             await collect(hub, ["acme", "bobs"])
 
 
+async def test_a_login_hub_cannot_complete_stops_the_run_once(fake_hub: FakeHub) -> None:
+    seed(fake_hub)
+    fake_hub.inject(Fault.error(503, times=1000, path="^/v2/auth/token$"))
+    async with client(fake_hub, max_retries=1) as hub:
+        with pytest.raises(ServerError) as info:
+            await collect(hub, ["acme", "bobs", "alice"])
+    assert info.value.operation == "auth.token"
+    logins = [r for r in fake_hub.requests if r.path == "/v2/auth/token"]
+    assert len(logins) <= 2 * 3  # not once per namespace and repository: about the first few
+    assert not [r for r in fake_hub.requests if not r.path.startswith("/v2/auth/")]
+
+
 async def test_streams_repositories_instead_of_listing_everything_first(
     fake_hub: FakeHub,
 ) -> None:
