@@ -174,6 +174,21 @@ def test_audit_csv_to_file_exits_0(hub: ThreadedHub, tmp_path: Any) -> None:
     assert rows["web"]["errors"] == ""
 
 
+def test_a_failed_audit_leaves_the_previous_report_file_alone(
+    hub: ThreadedHub, tmp_path: Any
+) -> None:
+    target = tmp_path / "audit.json"
+    target.write_text('{"previous": "good report"}')
+    result = invoke(
+        hub,
+        ["audit", "acme", "--format", "json", "--output", str(target)],
+        DOCKERHUB_TOKEN="dckr_pat_wrong_wrong_wrong",
+    )
+    assert result.exit_code == 1, result.stderr
+    assert target.read_text() == '{"previous": "good report"}'
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]  # no partial file left
+
+
 def test_audit_active_from_and_table(hub: ThreadedHub) -> None:
     result = invoke(hub, ["audit", "acme", "--active-from", "200d"])
     assert result.exit_code == 0, result.stderr

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import click
 
@@ -40,12 +42,32 @@ __all__ = ["cli"]
 
 @contextlib.contextmanager
 def _output(path: str) -> Iterator[TextIO]:
-    """stdout for ``-``, else the file (created or truncated)."""
+    """stdout for ``-``, else the file: written beside it and moved in place only when the
+    whole report is written, so a failed run never leaves half a report over the last one."""
     if path == "-":
         yield sys.stdout
         return
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        yield handle
+    target = os.path.abspath(path)
+    handle = tempfile.NamedTemporaryFile(  # closed below, on every path
+        "w",
+        encoding="utf-8",
+        newline="",
+        dir=os.path.dirname(target),
+        prefix=f".{os.path.basename(target)}.",
+        suffix=".partial",
+        delete=False,
+    )
+    try:
+        with handle:
+            yield cast(TextIO, handle)
+        mask = os.umask(0)  # the mode open() would have given (temporary files get 0600)
+        os.umask(mask)
+        os.chmod(handle.name, 0o666 & ~mask)
+        os.replace(handle.name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
 
 
 def _namespaces(names: tuple[str, ...]) -> list[str]:
