@@ -178,6 +178,9 @@ class Transport:
         self.last_info: RateLimitInfo | None = None
         self._last_reset_at: float | None = None
         self._closed = False
+        # Tasks waiting in the limiter, so that closing can wake them (see aclose).
+        self._waiting: set[asyncio.Task[Any]] = set()
+        self._woken_by_close: set[asyncio.Task[Any]] = set()
 
     @property
     def limiter(self) -> RateLimiter:
@@ -206,8 +209,16 @@ class Transport:
         return self._session
 
     async def aclose(self) -> None:
-        """Close the session if we created it (a caller's session is left open)."""
+        """Close the session if we created it (a caller's session is left open).
+
+        Requests still waiting for the rate limiter (a 429 pause may last minutes) end at
+        once with "this HubClient is closed", instead of when their turn comes.
+        """
         self._closed = True
+        for task in self._waiting:
+            if not task.done():
+                self._woken_by_close.add(task)
+                task.cancel()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
@@ -355,6 +366,9 @@ class Transport:
 
     async def _acquire(self, req: Request) -> float:
         """A reservation from the limiter; no single wait longer than ``max_wait``."""
+        task = asyncio.current_task()
+        waiting = self._waiting
+        waiting.add(task)  # type: ignore[arg-type]
         try:
             if self._limiter_bounds_waits:
                 return await self.limiter.acquire(max_wait=self._max_wait)
@@ -373,6 +387,17 @@ class Transport:
                 "without getting a turn; retry later or raise max_wait",
                 operation=req.operation,
             ) from None
+        except asyncio.CancelledError:
+            if task is None or task not in self._woken_by_close:
+                raise
+            self._woken_by_close.discard(task)
+            task.uncancel()  # the cancellation was ours (aclose), not the caller's
+            raise RuntimeError(
+                f"{req.operation}: this HubClient is closed (it was closed while the request "
+                "waited for the rate limiter); create a new one"
+            ) from None
+        finally:
+            waiting.discard(task)
 
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
         if info.date is not None:
