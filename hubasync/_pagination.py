@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-from .errors import NotFoundError
+from .errors import NotFoundError, ResponseValidationError
 
 __all__ = ["Page", "Paginator", "plan_last_page", "served_page_size"]
 
@@ -201,10 +201,16 @@ class Paginator(Generic[T]):
                     raise  # a proxy's HTML 404 says nothing about the list: never drop items
                 if not page.items:
                     return
+                _check_page(page, size)
                 more = _continues(page, size)
                 if more:
                     if not counted:
                         window = min(self._prefetch, window * 2)
+                    elif limit is None and page.count is not None:
+                        # the list grew since page 1: read on to its new end
+                        grown = plan_last_page(page.count, size)
+                        if last is not None and grown is not None and grown > last:
+                            last = grown
                     schedule(window - 1)
                 yield page
                 if not more:
@@ -215,6 +221,32 @@ class Paginator(Generic[T]):
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _check_page(page: Page[T], size: int) -> None:
+    """Refuse a later page that would make the listing skip or repeat items (pure).
+
+    Items are located by ``(number - 1) * size``: a page holding more than ``size`` items
+    overlaps the next one, and a short page that its own count says is not the last leaves
+    a gap. Either way the server broke the paging contract mid-listing; an error beats a
+    listing with holes or repeats.
+    """
+    got = len(page.items)
+    if got > size:
+        problem = f"holds {got} items where {size} were asked for (they would repeat)"
+    elif got < size and page.count is not None and page.has_next:
+        if page.number * size >= page.count:
+            return  # the last page (the list may have shrunk): short is normal
+        problem = (
+            f"holds {got} items where {size} were asked for while its count ({page.count}) "
+            "says more follow (items would be skipped)"
+        )
+    else:
+        return
+    raise ResponseValidationError(
+        f"page {page.number} of the listing {problem}; the server changed its page size "
+        "mid-listing: list again, or with a smaller page_size"
+    )
 
 
 def _continues(page: Page[T], page_size: int) -> bool:

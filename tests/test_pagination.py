@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from hubasync._pagination import Page, Paginator, plan_last_page, served_page_size
-from hubasync.errors import NotFoundError
+from hubasync.errors import NotFoundError, ResponseValidationError
 
 
 class FakePages:
@@ -258,3 +260,43 @@ async def test_to_list_rejects_a_limit_that_is_not_a_count(limit: object) -> Non
     with pytest.raises(ValueError, match="limit must be None or an int"):
         await Paginator(pages, page_size=10, prefetch=2).to_list(limit=limit)  # type: ignore[arg-type]
     assert pages.requested == []
+
+
+def _pages_from(total: Callable[[int], int], served: Callable[[int, int], int]) -> Any:
+    """fetch(number, size): ``served(number, size)`` items from offset (number-1)*size of a
+    list whose length is ``total(number)`` when that page is read."""
+
+    async def fetch(number: int, size: int) -> Page[int]:
+        await asyncio.sleep(0)
+        n = total(number)
+        start = (number - 1) * size
+        items = list(range(start, min(start + served(number, size), n)))
+        return Page(items=items, count=n, number=number, has_next=start + len(items) < n)
+
+    return fetch
+
+
+@pytest.mark.parametrize(
+    ("served", "what"),
+    [
+        (lambda number, size: 50 if number >= 2 else size, "skipped"),
+        (lambda number, size: size + 30 if number >= 2 else size, "repeat"),
+    ],
+    ids=["capped-from-page-2", "more-than-asked"],
+)
+async def test_a_page_size_changing_mid_listing_is_an_error_not_holes(
+    served: Callable[[int, int], int], what: str
+) -> None:
+    fetch = _pages_from(lambda number: 250, served)
+    got: list[int] = []
+    with pytest.raises(ResponseValidationError, match=what):
+        async for x in Paginator(fetch, page_size=100, prefetch=1):
+            got.append(x)
+    assert got == list(range(100))  # what came before the broken page, once, in order
+
+
+@pytest.mark.parametrize("prefetch", [1, 4])
+async def test_a_list_that_grows_while_read_is_read_to_its_new_end(prefetch: int) -> None:
+    fetch = _pages_from(lambda number: 250 if number == 1 else 400, lambda number, size: size)
+    got = [x async for x in Paginator(fetch, page_size=100, prefetch=prefetch)]
+    assert got == list(range(400))
