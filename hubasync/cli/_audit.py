@@ -245,7 +245,7 @@ def render_stats(console: Console, stats: ClientStats, *, title: str = "Client")
         "requests": "HTTP requests (logins and retries included)",
         "retries": "retried attempts (5xx, 429, connection faults)",
         "rate_limited": "429 answers received",
-        "waited_s": "seconds waiting for the rate limiter",
+        "waited_s": "seconds waited for the rate limiter (summed over requests)",
         "logins": "logins",
     }
     for key, value in stats_record(stats).items():

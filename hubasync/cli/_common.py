@@ -9,6 +9,7 @@ is read from ``DOCKERHUB_TOKEN`` or, with ``--token-stdin``, from standard input
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import re
@@ -234,6 +235,15 @@ def run(debug: bool, main: Callable[[], Awaitable[int]]) -> NoReturn:
         code = asyncio.run(_call(main))
     except HubError as exc:
         _report(exc, debug)
+        code = EXIT_FAILURE
+    except BrokenPipeError:
+        # the reader went away (`hubasync audit ... | head`): stop quietly, like other tools
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE
+    except UnicodeError as exc:  # a ValueError, but the terminal's fault, not the input's
+        _report(exc, debug)
+        error_line("the output cannot be encoded: set PYTHONIOENCODING=utf-8")
         code = EXIT_FAILURE
     except ValueError as exc:
         _report(exc, debug)
