@@ -20,11 +20,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from hubasync.cli._app import cli
-from hubasync.cli._common import parse_repository, parse_when
+from hubasync.cli._common import parse_repository, parse_when, run
 from hubasync.cli._prune import batches, ignorable
 from hubasync.models import DeleteWarning
 from hubasync.testing import FakeHub, FakeImage, Fault, digest_of
@@ -518,3 +519,26 @@ def test_fault_on_one_repository_gives_exit_1_and_partial_report(hub: ThreadedHu
     assert web["errors"][0]["status"] == 503
     assert doc["totals"]["failed_repositories"] == 1
     assert result.stderr.startswith("error: acme/web: ")
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "says"),
+    [
+        (BrokenPipeError(32, "Broken pipe"), 141, ""),
+        (UnicodeEncodeError("ascii", "é", 0, 1, "ordinal not in range"), 1, "PYTHONIOENCODING"),
+        (ValueError("namespace '' must not be empty"), 2, "must not be empty"),
+    ],
+    ids=["closed-pipe", "unencodable", "bad-input"],
+)
+def test_run_maps_failures_to_exit_codes(raised: Exception, code: int, says: str) -> None:
+    async def main() -> int:
+        raise raised
+
+    @click.command()
+    def command() -> None:
+        run(False, main)
+
+    result = CliRunner().invoke(command, [])
+    assert result.exit_code == code
+    assert says in result.stderr
+    assert "Broken pipe" not in result.stderr
