@@ -574,7 +574,7 @@ class Transport:
         txnid = hub_txnid(body)
         if wait > self._max_wait:
             raise RateLimitError(
-                f"{req.operation}: Docker Hub's rate limit asks for a wait of {wait:.0f} s, "
+                f"{req.operation}: Docker Hub's rate limit asks for a wait of {wait:.1f} s, "
                 f"longer than max_wait={self._max_wait:g} s; retry after the reset or raise "
                 "max_wait",
                 retry_at=deadline,
