@@ -399,6 +399,11 @@ class Transport:
         finally:
             waiting.discard(task)
 
+    def _login_secrets(self, req: Request) -> tuple[str, ...]:
+        """The credentials ``req`` carries or the client holds (for scrubbing its errors)."""
+        sent = req.json.values() if req.login and isinstance(req.json, dict) else ()
+        return (*(v for v in sent if isinstance(v, str)), *self.auth.secrets())
+
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
         if info.date is not None:
             self.skew.observe(info.date, sent_at, received_at)
@@ -500,9 +505,11 @@ class Transport:
             # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.
             return Response(status, headers, None)
         error_body = decode_error_body(body)
-        if not req.login:  # a login's refusal is scrubbed where its error is built
-            # before any message quotes it: Hub or a proxy may echo the request
-            error_body = scrub(error_body, self.auth.secrets())
+        # Scrubbed before any message quotes it (Hub or a proxy may echo the request), but a
+        # login's 4xx answer goes back to the login flow as it is (its 2FA token is needed
+        # there) and is scrubbed where that error is built.
+        if not req.login or status >= 500 or status == 429:
+            error_body = scrub(error_body, self._login_secrets(req))
         if status == 429:
             await self._rate_limited(req, state, info, error_body)
         if status == 401 and token is not None:

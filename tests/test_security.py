@@ -607,3 +607,33 @@ async def test_redaction_does_not_point_at_the_secret_among_the_messages_words()
             with pytest.raises(AuthenticationError) as info:
                 await hub.login()
     assert "check the username and secret" in str(info.value)  # not "... and <redacted>"
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_a_login_5xx_echoing_a_short_password_or_the_2fa_code_does_not_leak_it(
+    status: int,
+) -> None:
+    password, code = "Pa55w0r", "864209"  # 7 characters; a 6-digit TOTP code
+    async with Scripted() as srv:
+        need_2fa = {"detail": "Require secondary authentication", "login_2fa_token": "tmp-2fa"}
+        srv.then(reply(401, need_2fa))
+        srv.default = lambda request: _echo(request, status, True)
+        async with HubClient(
+            "bob", password, base_url=srv.url, two_factor=lambda: code, max_retries=0,
+            max_wait=0.0, **FAST,
+        ) as hub:  # fmt: skip
+            with pytest.raises(HubError) as info:
+                await hub.login()
+    seen = Evidence()
+    seen.error("error", info.value)
+    assert not seen.leaks({"code": code}), seen.leaks({"code": code})
+    async with Scripted() as srv:
+        srv.default = lambda request: _echo(request, status, True)
+        async with HubClient(
+            "bob", password, base_url=srv.url, max_retries=0, max_wait=0.0, **FAST
+        ) as hub:
+            with pytest.raises(HubError) as info:
+                await hub.login()
+    seen = Evidence()
+    seen.error("error", info.value)
+    assert not seen.leaks({"password": password}), seen.leaks({"password": password})
