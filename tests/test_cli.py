@@ -190,6 +190,20 @@ def test_a_failed_audit_leaves_the_previous_report_file_alone(
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]  # no partial file left
 
 
+def test_audit_output_writes_through_a_symlink_and_keeps_the_files_mode(
+    hub: ThreadedHub, tmp_path: Any
+) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    real.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    result = invoke(hub, ["audit", "acme", "--format", "json", "--output", str(link)])
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and json.loads(real.read_text())["repositories"]
+    assert real.stat().st_mode & 0o777 == 0o600
+
+
 def test_audit_active_from_and_table(hub: ThreadedHub) -> None:
     result = invoke(hub, ["audit", "acme", "--active-from", "200d"])
     assert result.exit_code == 0, result.stderr

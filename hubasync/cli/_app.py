@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -42,12 +43,23 @@ __all__ = ["cli"]
 
 @contextlib.contextmanager
 def _output(path: str) -> Iterator[TextIO]:
-    """stdout for ``-``, else the file: written beside it and moved in place only when the
-    whole report is written, so a failed run never leaves half a report over the last one."""
+    """stdout for ``-``, else the file. A regular file (or a new one) is written beside its
+    real path and moved in place only when the whole report is written, so a failed run
+    never leaves half a report over the last one; it keeps the old file's mode. Anything
+    else (a FIFO, a device such as /dev/stdout) is written to directly."""
     if path == "-":
         yield sys.stdout
         return
-    target = os.path.abspath(path)
+    target = os.path.realpath(path)  # through a symlink: the link stays, its file changes
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        regular = stat.S_ISREG(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode, regular = None, True
+    if not regular:
+        with open(target, "w", encoding="utf-8", newline="") as direct:
+            yield direct
+        return
     handle = tempfile.NamedTemporaryFile(  # closed below, on every path
         "w",
         encoding="utf-8",
@@ -60,9 +72,11 @@ def _output(path: str) -> Iterator[TextIO]:
     try:
         with handle:
             yield cast(TextIO, handle)
-        mask = os.umask(0)  # the mode open() would have given (temporary files get 0600)
-        os.umask(mask)
-        os.chmod(handle.name, 0o666 & ~mask)
+        if mode is None:  # a new file: the mode open() would have given (not 0600)
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.chmod(handle.name, mode)
         os.replace(handle.name, target)
     except BaseException:
         with contextlib.suppress(OSError):
