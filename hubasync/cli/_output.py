@@ -75,11 +75,20 @@ def table_cell(value: Any) -> str:
     return str(value)
 
 
+class _Console(Console):
+    """rich's console, but a closed pipe raises BrokenPipeError (rich exits with 1, which
+    here means "something failed"): the command then ends quietly with 141, like others."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console_for(stream: TextIO) -> Console:
     """A rich console writing to ``stream`` (wide enough for digests when not a terminal)."""
-    console = Console(file=stream, highlight=False, soft_wrap=False)
+    console = _Console(file=stream, highlight=False, soft_wrap=False)
     if not console.is_terminal:
-        console = Console(file=stream, highlight=False, width=160, color_system=None)
+        console = _Console(file=stream, highlight=False, width=160, color_system=None)
     return console
 
 
