@@ -45,6 +45,7 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._clock import Clock, SystemClock
+from ._validate import check_positive
 from .errors import RateLimitError
 
 __all__ = [
@@ -494,7 +495,7 @@ class AdaptiveTokenBucket:
         if not self._waiters and self._try_take(started) is None:
             return 0.0
         if max_wait is not None:
-            _check_max_wait(max_wait)
+            check_positive(max_wait, "max_wait", allow_zero=True)
             paused = self._paused_until
             if paused is not None and paused - started > max_wait:
                 # Behind others or not, this caller would wait out Hub's pause: say so now.
@@ -809,13 +810,6 @@ def _wait_too_long(delay: float, now: float, max_wait: float) -> RateLimitError:
         "raise max_wait",
         retry_at=now + delay,
     )
-
-
-def _check_max_wait(max_wait: object) -> None:
-    if isinstance(max_wait, bool) or not isinstance(max_wait, int | float):
-        raise ValueError(f"max_wait must be a number of seconds or None, got {max_wait!r}")
-    if not (math.isfinite(max_wait) and max_wait >= 0):
-        raise ValueError(f"max_wait must be finite and >= 0 seconds, got {max_wait!r}")
 
 
 def _finite(value: object) -> float | None:

@@ -13,7 +13,7 @@ import asyncio
 import inspect
 import logging
 import urllib.parse
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import aiohttp
@@ -297,7 +297,7 @@ class Transport:
         except HubError as exc:
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
                 return exc.status, exc.body  # the caller builds the (scrubbed) error
-            scrub_error(exc, (*body.values(), *self.auth.secrets()))  # a 5xx echoing the body
+            scrub_error(exc, self._secrets_with(body.values()))  # a 5xx echoing the body
             raise
         return resp.status, resp.data
 
@@ -305,9 +305,8 @@ class Transport:
         self, operation: str, status: int, body: Any, sent: Collection[str] = ()
     ) -> HubError:
         """The error for a refused login (``sent`` credentials and tokens redacted)."""
-        return login_error(
-            status, body, None, operation=operation, secrets=(*sent, *self.auth.secrets())
-        )
+        secrets = self._secrets_with(sent)
+        return login_error(status, body, None, operation=operation, secrets=secrets)
 
     async def _attempt(self, req: Request, state: RetryState) -> Response:
         token: str | None = None
@@ -399,9 +398,8 @@ class Transport:
         finally:
             waiting.discard(task)
 
-    def _login_secrets(self, req: Request) -> tuple[str, ...]:
-        """The credentials ``req`` carries or the client holds (for scrubbing its errors)."""
-        sent = req.json.values() if req.login and isinstance(req.json, dict) else ()
+    def _secrets_with(self, sent: Iterable[object] = ()) -> tuple[str, ...]:
+        """The credentials the client holds plus those ``sent`` (for scrubbing errors)."""
         return (*(v for v in sent if isinstance(v, str)), *self.auth.secrets())
 
     def _learn(self, info: RateLimitInfo, sent_at: float, received_at: float) -> BudgetUpdate:
@@ -509,7 +507,8 @@ class Transport:
         # login's 4xx answer goes back to the login flow as it is (its 2FA token is needed
         # there) and is scrubbed where that error is built.
         if not req.login or status >= 500 or status == 429:
-            error_body = scrub(error_body, self._login_secrets(req))
+            sent = req.json.values() if req.login and isinstance(req.json, dict) else ()
+            error_body = scrub(error_body, self._secrets_with(sent))
         if status == 429:
             await self._rate_limited(req, state, info, error_body)
         if status == 401 and token is not None:

@@ -51,7 +51,8 @@ except ImportError as _exc:
 
 from . import _redis_scripts
 from ._clock import Clock, SystemClock
-from ._ratelimit import _check_max_wait, _wait_too_long, check_start_budget
+from ._ratelimit import _wait_too_long, check_start_budget
+from ._validate import check_positive
 from .errors import HubError, RateLimitError
 
 if TYPE_CHECKING:
@@ -340,7 +341,7 @@ class RedisRateLimiter:
                 behind other waiters are never refused.
         """
         if max_wait is not None:
-            _check_max_wait(max_wait)
+            check_positive(max_wait, "max_wait", allow_zero=True)
         started = time.monotonic()
         probing = False
         if self.using_fallback:

@@ -52,8 +52,9 @@ def _output(path: str) -> Iterator[TextIO]:
         return
     target = os.path.realpath(path)  # through a symlink: the link stays, its file changes
     try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-        regular = stat.S_ISREG(os.stat(target).st_mode)
+        st_mode = os.stat(target).st_mode
+        mode: int | None = stat.S_IMODE(st_mode)
+        regular = stat.S_ISREG(st_mode)
     except FileNotFoundError:
         mode, regular = None, True
     if not regular:
