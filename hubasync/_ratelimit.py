@@ -301,10 +301,11 @@ class RateLimiter(Protocol):
     async def acquire(self, *, max_wait: float | None = None) -> float:
         """Reserve one request, waiting first come, first served; return the seconds waited.
 
-        ``max_wait``: the longest single wait allowed (for a window's reset or a 429 pause);
-        when the budget needs a longer one, raise :class:`~hubasync.errors.RateLimitError`
-        (``retry_at`` set when known) at once, holding no reservation. Queueing behind other
-        waiters is not one wait: each of them is bounded the same way.
+        ``max_wait``: the longest single wait allowed for the rate limit (not for the queue):
+        a wait Hub announced (a 429 pause, its reset with its count spent) that is longer
+        raises :class:`~hubasync.errors.RateLimitError` (``retry_at`` set when known) at once,
+        holding no reservation; a reset the limiter only estimated is waited for up to
+        ``max_wait``; start-up pacing is never refused.
         """
         ...
 
@@ -427,7 +428,6 @@ class AdaptiveTokenBucket:
         # waiting line; futures are created lazily inside the running loop
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._kick: asyncio.Future[None] | None = None
-        self._wait_kind = _PACING  # why the last _try_take said to wait
 
     # -- read-only state -------------------------------------------------------------------
     @property
@@ -508,11 +508,12 @@ class AdaptiveTokenBucket:
             head_since: float | None = None
             while True:
                 now = self._clock.time()
-                delay = self._try_take(now)
-                if delay is None:
+                wait = self._try_take(now)
+                if wait is None:
                     break
-                if max_wait is not None and self._wait_kind != _PACING:
-                    if self._wait_kind == _ANNOUNCED:
+                delay, kind = wait
+                if max_wait is not None and kind != _PACING:
+                    if kind == _ANNOUNCED:
                         if delay > max_wait:  # Hub said when: no point waiting to see
                             raise _wait_too_long(delay, now, max_wait)
                     else:
@@ -593,21 +594,19 @@ class AdaptiveTokenBucket:
             self._promote()
 
     # -- the budget (pure state transitions; no awaits) ------------------------------------
-    def _try_take(self, now: float) -> float | None:
-        """Take one reservation if the budget allows (``None``) or say how long to wait."""
+    def _try_take(self, now: float) -> tuple[float, str] | None:
+        """Take one reservation if the budget allows (``None``) or say how long to wait, and
+        why (``_ANNOUNCED``, ``_ESTIMATED`` or ``_PACING``)."""
         self._sync(now)
         if self._paused_until is not None and now < self._paused_until:
-            self._wait_kind = _ANNOUNCED
-            return self._paused_until - now
+            return self._paused_until - now, _ANNOUNCED
         available = self._available(now)
         if available is not None and self._reset_at is not None:
             if available - self._in_flight >= 1:
                 self._in_flight += 1
                 return None
             # Wait for the reset (or for a release to change the picture).
-            self._wait_kind = _ANNOUNCED if self._from_hub else _ESTIMATED
-            return self._reset_at - now
-        self._wait_kind = _PACING
+            return self._reset_at - now, _ANNOUNCED if self._from_hub else _ESTIMATED
         rate = self._bucket_rate()
         if self._refilled_at is None:
             self._refilled_at = now
@@ -618,7 +617,7 @@ class AdaptiveTokenBucket:
             self._tokens = max(0.0, self._tokens - 1.0)
             self._in_flight += 1
             return None
-        return (1.0 - self._tokens) / rate
+        return (1.0 - self._tokens) / rate, _PACING
 
     def _bucket_rate(self) -> float:
         if self._limit is not None:
