@@ -14,7 +14,7 @@ import inspect
 import logging
 import urllib.parse
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import aiohttp
 import attrs
@@ -46,6 +46,7 @@ __all__ = ["ClientStats", "Request", "Response", "Transport"]
 
 logger = logging.getLogger("hubasync")
 
+_T = TypeVar("_T")
 QueryValue = str | int | float | bool
 Params = Mapping[str, QueryValue | None] | Sequence[tuple[str, QueryValue]]
 
@@ -83,6 +84,13 @@ class Request:
     expect_body: bool = True  # HEAD: no body to decode
     redirects: int = 0  # same-origin redirects followed so far
     login: bool = False  # a login: its answers carry the tokens it is for (not scrubbed here)
+    #: A bearer token for this request instead of the client's (e.g. SCIM's own token); it is
+    #: never refreshed, and scrubbed from errors like the client's credentials.
+    bearer: str | None = attrs.field(default=None, repr=False)
+    #: Per-request overrides of the client's settings (``None``: the client's value).
+    timeout: float | None = None
+    max_retries: int | None = None
+    max_wait: float | None = None
 
     @property
     def is_idempotent(self) -> bool:
@@ -239,7 +247,7 @@ class Transport:
         try:
             return await self._send(req)
         except HubError as exc:
-            scrub_error(exc, self.auth.secrets())
+            scrub_error(exc, self._secrets_with((req.bearer,)))
             raise
 
     async def _send(self, req: Request) -> Response:
@@ -309,8 +317,8 @@ class Transport:
         return login_error(status, body, None, operation=operation, secrets=secrets)
 
     async def _attempt(self, req: Request, state: RetryState) -> Response:
-        token: str | None = None
-        if req.auth:
+        token: str | None = req.bearer
+        if token is None and req.auth:
             ready, token = self.auth.token_nowait()
             if not ready:
                 token = await self.auth.token(self.send_login)
@@ -337,7 +345,11 @@ class Transport:
                         headers=headers,
                         json=req.json,
                         allow_redirects=False,
-                        **self._per_request,
+                        **(
+                            self._per_request
+                            if req.timeout is None
+                            else {"timeout": aiohttp.ClientTimeout(total=req.timeout)}
+                        ),
                     ) as resp:
                         body = await resp.read()
                         status = resp.status
@@ -370,9 +382,9 @@ class Transport:
         waiting.add(task)  # type: ignore[arg-type]
         try:
             if self._limiter_bounds_waits:
-                return await self.limiter.acquire(max_wait=self._max_wait)
+                return await self.limiter.acquire(max_wait=_or(req.max_wait, self._max_wait))
             # A limiter of the caller's without ``max_wait``: bound the whole wait instead.
-            async with asyncio.timeout(self._max_wait):
+            async with asyncio.timeout(_or(req.max_wait, self._max_wait)):
                 return await self.limiter.acquire()
         except RateLimitError as exc:
             raise RateLimitError(
@@ -382,8 +394,8 @@ class Transport:
             ) from None
         except TimeoutError:
             raise RateLimitError(
-                f"{req.operation}: waited max_wait={self._max_wait:g} s for the rate limiter "
-                "without getting a turn; retry later or raise max_wait",
+                f"{req.operation}: waited max_wait={_or(req.max_wait, self._max_wait):g} s for "
+                "the rate limiter without getting a turn; retry later or raise max_wait",
                 operation=req.operation,
             ) from None
         except asyncio.CancelledError:
@@ -459,7 +471,7 @@ class Transport:
             state,
             idempotent=req.is_idempotent,
             can_refresh=False,
-            max_retries=self._max_retries,
+            max_retries=_or(req.max_retries, self._max_retries),
         ):
             self._retry(req, type(exc).__name__, backoff_delay(state.retries), exc)
         what = type(exc).__name__
@@ -511,13 +523,13 @@ class Transport:
             error_body = scrub(error_body, self._secrets_with(sent))
         if status == 429:
             await self._rate_limited(req, state, info, error_body)
-        if status == 401 and token is not None:
+        if status == 401 and token is not None and req.bearer is None:
             if decide(
                 Fault.UNAUTHORIZED,
                 state,
                 idempotent=req.is_idempotent,
                 can_refresh=self.auth.has_credentials,
-                max_retries=self._max_retries,
+                max_retries=_or(req.max_retries, self._max_retries),
             ) and await self.auth.invalidate(token, self.send_login):
                 self._retry(req, "401, token refreshed", 0.0)
         if status in RETRYABLE_STATUSES and decide(
@@ -525,13 +537,14 @@ class Transport:
             state,
             idempotent=req.is_idempotent,
             can_refresh=False,
-            max_retries=self._max_retries,
+            max_retries=_or(req.max_retries, self._max_retries),
         ):
             delay = backoff_delay(state.retries)
             hinted = info.hint_instant(self.skew.to_local) if status == 503 else None
             if hinted is not None:
                 # A 503 with Retry-After: honour it, within max_wait.
-                delay = max(delay, min(hinted - self._clock.time(), self._max_wait))
+                max_wait = _or(req.max_wait, self._max_wait)
+                delay = max(delay, min(hinted - self._clock.time(), max_wait))
             self._retry(req, f"HTTP {status}", delay)
         if 300 <= status < 400:
             location = headers.get("Location", "?")
@@ -551,13 +564,14 @@ class Transport:
             error_body,
             operation=req.operation,
             authenticated=token is not None,
-            can_login=self.auth.has_credentials,
+            can_login=self.auth.has_credentials and req.bearer is None,
         )
 
     async def _rate_limited(
         self, req: Request, state: RetryState, info: RateLimitInfo, body: Any
     ) -> None:
         self.stats.rate_limited += 1
+        max_wait = _or(req.max_wait, self._max_wait)
         now = self._clock.time()
         hinted_at = self.skew.to_local(info.retry_at) if info.retry_at is not None else None
         reset_at = self.skew.to_local(info.reset) if info.reset is not None else None
@@ -575,13 +589,13 @@ class Transport:
         # a block Hub announced. The pause is capped (an hour, or max_wait if longer) so that
         # one absurd or garbage hint cannot shut the client for days: after it, one request
         # probes Hub again.
-        await self.limiter.pause_until(min(deadline, now + max(self._max_wait, _MAX_PAUSE)))
+        await self.limiter.pause_until(min(deadline, now + max(max_wait, _MAX_PAUSE)))
         wait = deadline - now
         txnid = hub_txnid(body)
-        if wait > self._max_wait:
+        if wait > max_wait:
             raise RateLimitError(
                 f"{req.operation}: Docker Hub's rate limit asks for a wait of {wait:.1f} s, "
-                f"longer than max_wait={self._max_wait:g} s; retry after the reset or raise "
+                f"longer than max_wait={max_wait:g} s; retry after the reset or raise "
                 "max_wait",
                 retry_at=deadline,
                 status=429,
@@ -594,7 +608,7 @@ class Transport:
             state,
             idempotent=req.is_idempotent,
             can_refresh=False,
-            max_retries=self._max_retries,
+            max_retries=_or(req.max_retries, self._max_retries),
         ):
             raise RateLimitError(
                 f"{req.operation}: Docker Hub answered 429 to {state.consecutive_429 + 1} "
@@ -608,6 +622,11 @@ class Transport:
             )
         # The limiter holds every request until the deadline: no sleep of our own.
         self._retry(req, f"429, paused {deadline - now:.2f} s", 0.0)
+
+
+def _or(override: _T | None, default: _T) -> _T:
+    """A request's override of a client setting, or the client's value."""
+    return default if override is None else override
 
 
 def _takes_max_wait(limiter: RateLimiter) -> bool:

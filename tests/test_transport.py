@@ -23,6 +23,7 @@ from hubasync.errors import (
 
 from ._scripted import Scripted, reply, reset, truncated
 from .test_auth import make_jwt
+from .test_faults import JumpClock
 
 FAST = {"requests_per_minute": 1_000_000}
 
@@ -380,3 +381,89 @@ async def test_redirect_loops_stop() -> None:
         with pytest.raises(HubError, match="does not follow"):
             await hub.transport.request(get())
         assert len(srv.seen) == 4  # the first and three redirects
+
+
+# -- per-request overrides (Request.bearer / timeout / max_retries / max_wait) -------------
+
+
+async def test_a_per_request_bearer_replaces_the_clients_token_and_is_never_refreshed() -> None:
+    scim = "scim-bearer-0123456789"
+    async with Scripted() as srv, HubClient(token="client-tok", base_url=srv.url, **FAST) as hub:
+        srv.then(reply(200, {"ok": 1}))
+        await hub.transport.request(get(bearer=scim))
+        await hub.transport.request(get())
+        assert [h["Authorization"] for (_, _, h, _) in srv.seen] == [
+            f"Bearer {scim}",
+            "Bearer client-tok",
+        ]
+        # a 401 on it is final: no refresh, no login, one request; Hub's echo of it is scrubbed
+        srv.then(reply(401, {"detail": f"token {scim} is not a SCIM token", "token": scim}))
+        with pytest.raises(AuthenticationError) as info:
+            await hub.transport.request(get(bearer=scim))
+        assert len(srv.seen) == 3 and hub.stats.logins == 0
+    error = info.value
+    assert scim not in str(error) and scim not in repr(error.body) and scim not in repr(error.args)
+    assert "<redacted>" in str(error)
+    assert scim not in repr(get(bearer=scim))
+
+
+async def test_a_per_request_bearer_is_sent_on_an_anonymous_client() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
+        await hub.transport.request(get(bearer="scim-only"))
+        await hub.transport.request(get())
+        assert srv.seen[0][2]["Authorization"] == "Bearer scim-only"
+        assert "Authorization" not in srv.seen[1][2]
+
+
+@pytest.mark.parametrize("own_session", [True, False])
+async def test_a_per_request_timeout_overrides_the_clients(own_session: bool) -> None:
+    import aiohttp
+
+    async with Scripted() as srv, aiohttp.ClientSession() as mine:
+        session = None if own_session else mine
+        async with HubClient(base_url=srv.url, timeout=30, session=session, **FAST) as hub:
+            srv.delay = 0.4
+            started = time.monotonic()
+            with pytest.raises(TransportError, match="TimeoutError"):
+                await hub.transport.request(get(idempotent=False, timeout=0.1))
+            assert time.monotonic() - started < 0.35
+            # and a longer one than the client's lets a slow answer through
+        async with HubClient(base_url=srv.url, timeout=0.1, session=session, **FAST) as hub:
+            assert (await hub.transport.request(get(timeout=5))).data == {"ok": True}
+
+
+async def test_a_per_request_max_retries_overrides_the_clients() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=5, **FAST) as hub:
+        srv.default = reply(503)
+        with pytest.raises(ServerError):
+            await hub.transport.request(get(max_retries=0))
+        assert len(srv.seen) == 1
+        with pytest.raises(ServerError):
+            await hub.transport.request(get(max_retries=1))
+        assert len(srv.seen) == 3
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=0, **FAST) as hub:
+        srv.then(reply(503), reply(503))
+        assert (await hub.transport.request(get(max_retries=2))).data == {"ok": True}
+        assert len(srv.seen) == 3
+
+
+async def test_a_per_request_max_wait_overrides_the_clients() -> None:
+    hint = {"Retry-After": "60"}
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_wait=300, **FAST) as hub:
+        # a 429 asking for 60 s: beyond this request's max_wait, within the client's
+        srv.then(reply(429, {"detail": "slow down"}, hint))
+        with pytest.raises(RateLimitError, match="max_wait=5 s"):
+            await asyncio.wait_for(hub.transport.request(get(max_wait=5)), timeout=5)
+        # the limiter's pause (60 s) is also refused at once under the request's max_wait
+        with pytest.raises(RateLimitError):
+            await asyncio.wait_for(hub.transport.request(get(max_wait=1)), timeout=2)
+        assert len(srv.seen) == 1
+    clock = JumpClock()
+    async with (
+        Scripted() as srv,
+        HubClient(base_url=srv.url, max_wait=0, clock=clock, **FAST) as hub,
+    ):
+        # a 10 s hint is beyond the client's max_wait=0, within this request's
+        srv.then(reply(429, {"detail": "slow down"}, {"Retry-After": "10"}))
+        assert (await hub.transport.request(get(max_wait=30))).data == {"ok": True}
+        assert len(srv.seen) == 2 and clock.jumped >= 9
