@@ -18,7 +18,9 @@ from ._validate import check_positive, check_prefetch
 from .resources.access_tokens import AccessTokens
 from .resources.audit_logs import AuditLogs
 from .resources.auth import Auth
+from .resources.groups import Groups
 from .resources.images import Images
+from .resources.org_access_tokens import OrgAccessTokens
 from .resources.orgs import Orgs
 from .resources.repositories import Repositories
 
@@ -198,6 +200,10 @@ class HubClient:
         self.repositories = Repositories(self)
         #: The raw login endpoints (login, 2FA login, token exchange).
         self.auth = Auth(self)
+        #: Organization access tokens.
+        self.org_access_tokens = OrgAccessTokens(self)
+        #: Organization groups (teams) and their members.
+        self.groups = Groups(self)
 
     @classmethod
     def from_env(cls, **kwargs: object) -> HubClient:

@@ -22,7 +22,10 @@ __all__ = [
     "check_page_size",
     "check_prefetch",
     "check_text",
+    "check_future",
     "digest",
+    "group_name",
+    "hub_uuid",
     "namespace",
     "repository",
     "tag",
@@ -131,14 +134,14 @@ def token_uuid(value: object, *, param: str = "uuid") -> str:
         ) from None
 
 
-def check_page_size(page_size: object) -> int:
-    """``page_size`` must be an int in 1..100 (Hub's cap)."""
+def check_page_size(page_size: object, *, maximum: int = MAX_PAGE_SIZE) -> int:
+    """``page_size`` must be an int in 1..``maximum`` (Hub's cap: 100, SCIM's: 200)."""
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise ValueError(f"page_size must be an int, got {page_size!r}")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
+    if not 1 <= page_size <= maximum:
         raise ValueError(
-            f"page_size={page_size} is out of range: Docker Hub serves 1 to {MAX_PAGE_SIZE} "
-            "items per page"
+            f"page_size={page_size} is out of range: Docker Hub serves 1 to {maximum} "
+            "items per page here"
         )
     return page_size
 
@@ -186,3 +189,44 @@ def check_positive(value: object, param: str, *, allow_zero: bool = False) -> fl
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{param} must be a finite number {bound}, got {value!r}")
     return float(value)
+
+
+# Group (team) names: letters, digits, '.', '_' and '-'; never '.' or '..' alone.
+_GROUP = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def group_name(value: object, *, param: str = "group") -> str:
+    """An organization group (team) name, encoded for the path."""
+    if not isinstance(value, str):
+        raise ValueError(f"{param} must be a string, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{param} must not be empty; pass a group (team) name, e.g. 'developers'")
+    if not _GROUP.fullmatch(value):
+        raise ValueError(
+            f"{param} {value!r} is not a valid group name: use 1-255 letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit (no '/', '..' or spaces)"
+        )
+    return _segment(value)
+
+
+def hub_uuid(value: object, *, param: str, source: str) -> str:
+    """A UUID Hub gave an object (an invite, an org token, a SCIM user), normalised."""
+    if isinstance(value, _uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{param} must be a UUID string, got {type(value).__name__}")
+    try:
+        return str(_uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"{param} {value!r} is not a UUID; pass the id from {source}") from None
+
+
+def check_future(value: object, param: str, now: datetime) -> datetime:
+    """An aware datetime later than ``now`` (an expiry date)."""
+    when = check_datetime(value, param)
+    if when <= now:
+        raise ValueError(
+            f"{param} {when.isoformat()} is not in the future; pass a later date, or None for "
+            "no expiry"
+        )
+    return when

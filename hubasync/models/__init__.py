@@ -30,6 +30,7 @@ from .auth import (
     TokenResponse,
     TwoFactorLoginRequest,
 )
+from .groups import AccountType, AddGroupMemberRequest, GroupMember, GroupRequest, OrgGroup
 from .images import (
     DeleteErrorKind,
     DeleteFailure,
@@ -48,6 +49,13 @@ from .images import (
     ImageTag,
     ManifestRef,
 )
+from .org_access_tokens import (
+    CreateOrgAccessTokenRequest,
+    OrgAccessToken,
+    OrgAccessTokenResource,
+    OrgTokenResourceType,
+    UpdateOrgAccessTokenRequest,
+)
 from .orgs import OrgSettings, RestrictedImages
 from .repositories import (
     Category,
@@ -65,6 +73,8 @@ __all__ = [
     "ACCESS_TOKEN_SCOPES",
     "AccessToken",
     "AccessTokenListResponse",
+    "AccountType",
+    "AddGroupMemberRequest",
     "AuditAction",
     "AuditActionGroup",
     "AuditActionsResponse",
@@ -73,6 +83,7 @@ __all__ = [
     "AuthTokenRequest",
     "Category",
     "CreateAccessTokenRequest",
+    "CreateOrgAccessTokenRequest",
     "DeleteErrorKind",
     "DeleteFailure",
     "DeleteImagesErrorDetails",
@@ -83,6 +94,8 @@ __all__ = [
     "DeleteMetrics",
     "DeleteWarning",
     "DeleteWarningKind",
+    "GroupMember",
+    "GroupRequest",
     "Image",
     "ImageStatus",
     "ImageTag",
@@ -95,7 +108,11 @@ __all__ = [
     "LoginResult",
     "ManifestRef",
     "OpenStrEnum",
+    "OrgAccessToken",
+    "OrgAccessTokenResource",
+    "OrgGroup",
     "OrgSettings",
+    "OrgTokenResourceType",
     "Repository",
     "RepositoryPermissions",
     "RestrictedImages",
@@ -106,5 +123,6 @@ __all__ = [
     "TokenResponse",
     "TwoFactorLoginRequest",
     "UpdateAccessTokenRequest",
+    "UpdateOrgAccessTokenRequest",
     "UpdateRepositoryRequest",
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._convert import format_datetime, structure
 from .._pagination import Page, Paginator
 from .._transport import Params, Request, Response
-from .._validate import check_datetime, check_page_size, check_prefetch
+from .._validate import MAX_PAGE_SIZE, check_datetime, check_page_size, check_prefetch
 from ..errors import ResponseValidationError
 
 if TYPE_CHECKING:
@@ -106,16 +106,25 @@ class Resource:
         results_key: str = "results",
         counted: bool = True,
         convert: Callable[[Any], T] | None = None,
+        max_page_size: int = MAX_PAGE_SIZE,
+        page_query: Callable[[int, int], Mapping[str, int]] | None = None,
+        normalize: Callable[[Any], Any] | None = None,
     ) -> Paginator[T]:
-        """A Paginator over a page-number endpoint; arguments are checked now, not later."""
-        check_page_size(page_size)
+        """A Paginator over a page-number endpoint; arguments are checked now, not later.
+
+        ``page_query(number, size)`` gives the paging parameters of an endpoint that does not
+        take ``page``/``page_size`` (SCIM's ``startIndex``/``count``); ``normalize`` turns an
+        answer of another shape into ``{results_key: [...], "count": n, ...}`` first.
+        """
+        check_page_size(page_size, maximum=max_page_size)
         depth = self._prefetch(prefetch)
         base = {k: v for k, v in (params or {}).items() if v is not None}
 
         async def fetch(number: int, size: int) -> Page[T]:
-            query = {**base, "page": number, "page_size": size}
+            paging = page_query(number, size) if page_query else {"page": number, "page_size": size}
+            query = {**base, **paging}
             resp = await self._send(operation, "GET", path, params=query)
-            data = resp.data
+            data = resp.data if normalize is None else normalize(resp.data)
             if not isinstance(data, dict) or not isinstance(data.get(results_key), list):
                 raise ResponseValidationError(
                     f"{operation}: page {number} has no {results_key!r} list; Hub's answer "
