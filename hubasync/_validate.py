@@ -121,17 +121,7 @@ def digest(value: object, *, param: str = "digest") -> str:
 
 def token_uuid(value: object, *, param: str = "uuid") -> str:
     """An access token's UUID, normalised and encoded for the path."""
-    if isinstance(value, _uuid.UUID):
-        return str(value)
-    if not isinstance(value, str):
-        raise ValueError(f"{param} must be a UUID string, got {type(value).__name__}")
-    try:
-        return str(_uuid.UUID(value))
-    except ValueError:
-        raise ValueError(
-            f"{param} {value!r} is not a UUID; pass the token's uuid, e.g. from "
-            "access_tokens.list()"
-        ) from None
+    return hub_uuid(value, param=param, source="access_tokens.list()")
 
 
 def check_page_size(page_size: object, *, maximum: int = MAX_PAGE_SIZE) -> int:

@@ -6,9 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from yarl import URL
 
 from hubasync import HubClient
+
+from ._aioresponses_shim import mocked
+from .test_resources import calls, one_call
+
+__all__ = ["BASE", "TOKEN_ID", "calls", "hub", "one_call", "rejected_before_sending"]
 
 BASE = "https://hub.test"
 TOKEN_ID = "a7a5ef25-8889-43a0-8cc7-f2a94268e861"
@@ -20,17 +24,11 @@ async def hub() -> AsyncIterator[HubClient]:
         yield client
 
 
-def calls(m: Any) -> list[tuple[str, URL, dict[str, Any]]]:
-    """Every request aioresponses saw: (method, url with query, kwargs)."""
-    out = []
-    for (method, url), reqs in m.requests.items():
-        for r in reqs:
-            out.append((method, url, r.kwargs))
-    return out
-
-
-def one_call(m: Any) -> tuple[str, URL, dict[str, Any]]:
-    """The only request sent."""
-    got = calls(m)
-    assert len(got) == 1, got
-    return got[0]
+async def rejected_before_sending(hub: HubClient, call: Any, words: str) -> None:
+    """``call(hub)`` raises ValueError matching ``words`` at the call, and nothing is sent."""
+    with mocked() as m:
+        with pytest.raises(ValueError, match=words):
+            result = call(hub)
+            if hasattr(result, "__await__"):
+                await result
+        assert calls(m) == []

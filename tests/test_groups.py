@@ -12,7 +12,7 @@ from hubasync import HubClient, errors
 from hubasync.models import AccountType
 
 from ._aioresponses_shim import mocked
-from ._org_helpers import BASE, calls, hub, one_call
+from ._org_helpers import BASE, calls, hub, one_call, rejected_before_sending
 
 __all__ = ["hub"]
 
@@ -166,9 +166,4 @@ async def test_remove_member_is_retried_and_a_404_after_a_lost_answer_is_done(
     ],
 )
 async def test_bad_input_raises_before_sending(hub: HubClient, call: Any, words: str) -> None:
-    with mocked() as m:
-        with pytest.raises(ValueError, match=words):
-            result = call(hub)
-            if hasattr(result, "__await__"):
-                await result
-        assert calls(m) == []
+    await rejected_before_sending(hub, call, words)

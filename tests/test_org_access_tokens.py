@@ -12,7 +12,7 @@ from hubasync import HubClient, errors
 from hubasync.models import OrgAccessTokenResource, OrgTokenResourceType
 
 from ._aioresponses_shim import mocked
-from ._org_helpers import BASE, TOKEN_ID, calls, hub, one_call
+from ._org_helpers import BASE, TOKEN_ID, calls, hub, one_call, rejected_before_sending
 
 __all__ = ["hub"]
 
@@ -157,9 +157,4 @@ PAST = datetime(2020, 1, 1, tzinfo=UTC)
     ],
 )
 async def test_bad_input_raises_before_sending(hub: HubClient, call: Any, words: str) -> None:
-    with mocked() as m:
-        with pytest.raises(ValueError, match=words):
-            result = call(hub)
-            if hasattr(result, "__await__"):
-                await result
-        assert calls(m) == []
+    await rejected_before_sending(hub, call, words)
