@@ -9,6 +9,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from ._client import HubClient
+from ._convert import to_dict, to_json
 from ._pagination import Page, Paginator
 from ._ratelimit import AdaptiveTokenBucket, BudgetUpdate, RateLimiter, RateLimitInfo
 from ._transport import ClientStats
@@ -25,7 +26,7 @@ from .errors import (
     TransportError,
     TwoFactorRequiredError,
 )
-from .fanout import Outcome, fan_out
+from .fanout import Failed, Ok, Outcome, fan_out
 
 __all__ = [
     "AdaptiveTokenBucket",
@@ -34,9 +35,11 @@ __all__ = [
     "BudgetUpdate",
     "ClientStats",
     "DeleteImagesError",
+    "Failed",
     "HubClient",
     "HubError",
     "NotFoundError",
+    "Ok",
     "Outcome",
     "Page",
     "Paginator",
@@ -50,4 +53,6 @@ __all__ = [
     "TwoFactorRequiredError",
     "__version__",
     "fan_out",
+    "to_dict",
+    "to_json",
 ]

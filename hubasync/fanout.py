@@ -45,40 +45,76 @@ import asyncio
 import types
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Generic, TypeVar, cast
+from typing import Generic, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
-__all__ = ["FanOut", "Outcome", "fan_out"]
+__all__ = ["FanOut", "Failed", "Ok", "Outcome", "fan_out"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 @attrs.frozen(kw_only=True)
-class Outcome(Generic[T, R]):
-    """The result of calling ``fn(item)`` inside :func:`fan_out`.
+class Ok(Generic[T, R]):
+    """A call inside :func:`fan_out` that returned: ``value`` is what it returned.
 
-    Exactly one of ``value`` and ``error`` is meaningful: ``error`` is ``None`` when the
-    call succeeded (``value`` is then what it returned, which may itself be ``None``).
-    ``error`` is the ``Exception`` the call raised, or a ``CancelledError`` when the call
-    was cancelled from outside ``fan_out``.
+    ``ok`` is ``Literal[True]`` and ``error`` is ``None``, so ``if outcome.ok:`` (or
+    ``if outcome.error is None:``) narrows an :data:`Outcome` to this class for a type
+    checker, and ``outcome.value`` then has the call's return type, without ``None``.
     """
 
     item: T
-    value: R | None = None
-    error: BaseException | None = None
+    value: R
 
     @property
-    def ok(self) -> bool:
-        """``True`` when the call returned normally."""
-        return self.error is None
+    def ok(self) -> Literal[True]:
+        """Always ``True``: the call returned normally."""
+        return True
+
+    @property
+    def error(self) -> None:
+        """Always ``None``."""
+        return None
 
     def unwrap(self) -> R:
-        """Return the call's value, or raise the error it failed with."""
-        if self.error is not None:
-            raise self.error
-        return cast(R, self.value)
+        """Return the call's value."""
+        return self.value
+
+
+@attrs.frozen(kw_only=True)
+class Failed(Generic[T]):
+    """A call inside :func:`fan_out` that raised: ``error`` is the ``Exception`` it raised,
+    or a ``CancelledError`` when it was cancelled from outside ``fan_out``.
+
+    ``ok`` is ``Literal[False]`` and ``value`` is ``None``.
+    """
+
+    item: T
+    error: BaseException
+
+    @property
+    def ok(self) -> Literal[False]:
+        """Always ``False``: the call failed."""
+        return False
+
+    @property
+    def value(self) -> None:
+        """Always ``None``."""
+        return None
+
+    def unwrap(self) -> NoReturn:
+        """Raise the error the call failed with."""
+        raise self.error
+
+
+Outcome: TypeAlias = Ok[T, R] | Failed[T]
+"""The result of calling ``fn(item)`` inside :func:`fan_out`: :class:`Ok` or :class:`Failed`.
+
+Both have ``.item``, ``.value``, ``.error``, ``.ok`` and ``unwrap()``. ``if outcome.ok:``
+narrows it, so ``outcome.value`` is the call's return type there (``mypy --strict`` needs
+no cast); in the other branch ``outcome.error`` is the ``BaseException``.
+"""
 
 
 async def _call(fn: Callable[[T], Awaitable[R]], item: T) -> Outcome[T, R]:
@@ -86,8 +122,8 @@ async def _call(fn: Callable[[T], Awaitable[R]], item: T) -> Outcome[T, R]:
     try:
         value = await fn(item)
     except Exception as exc:
-        return Outcome(item=item, error=exc)
-    return Outcome(item=item, value=value)
+        return Failed(item=item, error=exc)
+    return Ok(item=item, value=value)
 
 
 class _Calls(Generic[T, R]):
@@ -134,7 +170,7 @@ def _outcome_of(task: asyncio.Task[Outcome[T, R]], item: T) -> Outcome[T, R]:
     try:
         return task.result()
     except asyncio.CancelledError as exc:
-        return Outcome(item=item, error=exc)
+        return Failed(item=item, error=exc)
 
 
 class FanOut(AsyncIterator[Outcome[T, R]], Generic[T, R]):

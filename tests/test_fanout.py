@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubasync.fanout import FanOut, Outcome, fan_out
+from hubasync.fanout import Failed, FanOut, Ok, Outcome, fan_out
 
 # --------------------------------------------------------------------------- helpers
 
@@ -300,14 +300,27 @@ async def test_consumer_exception_propagates_and_cancels_calls() -> None:
 
 
 def test_outcome_api() -> None:
-    ok: Outcome[str, int | None] = Outcome(item="x", value=None)
-    assert ok.ok and ok.unwrap() is None
-    err: Outcome[str, int] = Outcome(item="y", error=RuntimeError("boom"))
-    assert not err.ok
+    ok: Outcome[str, int | None] = Ok(item="x", value=None)
+    assert ok.ok and ok.unwrap() is None and ok.error is None
+    err: Outcome[str, int] = Failed(item="y", error=RuntimeError("boom"))
+    assert not err.ok and err.value is None
     with pytest.raises(RuntimeError, match="boom"):
         err.unwrap()
     with pytest.raises(AttributeError):
         ok.item = "z"  # type: ignore[misc]
+
+
+async def test_outcomes_are_ok_or_failed_by_result() -> None:
+    async def fn(n: int) -> int:
+        if n % 2:
+            raise ValueError(n)
+        return n * 10
+
+    outcomes = [o async for o in fan_out(range(4), fn, concurrency=2)]
+    by_item = {o.item: o for o in outcomes}
+    assert all(isinstance(by_item[n], Ok) for n in (0, 2))
+    assert all(isinstance(by_item[n], Failed) for n in (1, 3))
+    assert by_item[2].value == 20 and isinstance(by_item[3].error, ValueError)
 
 
 # --------------------------------------------------------------------------- early exit
