@@ -40,6 +40,8 @@ __all__ = [
     "parse_datetime",
     "set_strict",
     "structure",
+    "to_dict",
+    "to_json",
     "unstructure",
 ]
 
@@ -410,3 +412,34 @@ def unstructure(obj: Any) -> Any:
     enums become their string values.
     """
     return _build(_strict).unstructure(obj)
+
+
+@cache
+def _full(strict: bool) -> cattrs.Converter:
+    """The converter, but keeping fields that are ``None`` (for :func:`to_dict`)."""
+    converter = _build(strict).copy()
+    converter.register_unstructure_hook_factory(
+        _is_attrs, lambda tp, conv: make_dict_unstructure_fn(tp, conv)
+    )
+    return converter
+
+
+def to_dict(model: Any) -> Any:
+    """A model (or a list/dict of models) as plain JSON-ready data, by the same converter
+    that reads Hub's answers: every field under its JSON name, ``None`` as ``None``,
+    datetimes as ISO 8601 UTC strings with ``Z``, enums as their string values.
+
+    ``AccessToken.token`` (the secret, present only in the answer to ``create``) is kept:
+    it is your data; do not log it.
+
+    Example::
+
+        repo = await hub.repositories.get("library", "nginx")
+        print(hubasync.to_dict(repo)["pull_count"])
+    """
+    return _full(_strict).unstructure(model)
+
+
+def to_json(model: Any, *, indent: int | None = None) -> str:
+    """:func:`to_dict`, serialized as a JSON document (``indent`` as in :func:`json.dumps`)."""
+    return json.dumps(to_dict(model), indent=indent, ensure_ascii=False)

@@ -489,3 +489,29 @@ def test_any_json_gives_the_model_or_a_validation_error(
         assert exc.message.startswith("Hub's response did not fit")
     else:
         assert isinstance(result, get_origin(cls) or cls)
+
+
+# --- to_dict / to_json (public) -------------------------------------------------------------
+
+
+def test_to_dict_gives_json_names_iso_times_enum_values_and_keeps_nones() -> None:
+    import hubasync
+
+    raw = {
+        "name": "latest",
+        "tag_status": "inactive",
+        "tag_last_pushed": "2024-05-01T12:00:00.123456789Z",
+        "images": [{"architecture": "amd64", "digest": "sha256:" + "a" * 64}],
+    }
+    tag = structure(raw, m.Tag)
+    data = hubasync.to_dict(tag)
+    assert data["name"] == "latest"
+    assert data["tag_status"] == "inactive" and type(data["tag_status"]) is str
+    assert data["tag_last_pushed"] == "2024-05-01T12:00:00.123456Z"
+    assert data["tag_last_pulled"] is None  # unlike a request body, unset fields are kept
+    assert data["images"][0]["architecture"] == "amd64"
+    # what to_dict gives reads back into the same model
+    assert structure({k: v for k, v in data.items() if v is not None}, m.Tag) == tag
+    assert hubasync.to_json([tag]) == __import__("json").dumps([data], ensure_ascii=False)
+    # the request-body converter still omits unset fields
+    assert "tag_last_pulled" not in unstructure(tag)
