@@ -1430,7 +1430,6 @@ def test_generator_is_deterministic_and_consistent() -> None:
     a = FakeHub.generate(namespaces=3, repos_per_namespace=4, images_per_repo=20, seed=5, now=NOW)
     b = FakeHub.generate(namespaces=3, repos_per_namespace=4, images_per_repo=20, seed=5, now=NOW)
     c = FakeHub.generate(namespaces=3, repos_per_namespace=4, images_per_repo=20, seed=6, now=NOW)
-    assert a.generated is not None and b.generated is not None and c.generated is not None
     assert a.generated == b.generated
     assert a.generated.images == 3 * 4 * 20
     assert len(a.generated.repositories) == 12 and len(set(a.generated.repositories)) == 12
@@ -1445,15 +1444,19 @@ def test_generator_is_deterministic_and_consistent() -> None:
     assert c.image_digests(ns, repo) != a.image_digests(ns_a, repo_a)
 
 
+def test_generated_is_only_there_for_a_generated_hub() -> None:
+    with pytest.raises(RuntimeError, match=r"FakeHub\.generate"):
+        _ = FakeHub().generated
+
+
 async def test_generated_hub_serves_consistent_data() -> None:
     hub = FakeHub.generate(namespaces=2, repos_per_namespace=2, images_per_repo=30, seed=3)
-    assert hub.generated is not None
     async with hub as server, aiohttp.ClientSession(base_url=server.url) as http:
         _, body, _ = await call(
             http,
             "POST",
             "/v2/auth/token",
-            json={"identifier": "bench", "secret": server.generated.pat},  # type: ignore[union-attr]
+            json={"identifier": "bench", "secret": server.generated.pat},
         )
         h = bearer(body["access_token"])
         ns, repo = hub.generated.repositories[0].split("/")

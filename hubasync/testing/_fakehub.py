@@ -96,8 +96,7 @@ class FakeHub:
         self._window_s = float(window_s)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
-        self.generated: GeneratedData | None = None
-        """What :meth:`generate` created, when it was used."""
+        self._generated: GeneratedData | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -150,6 +149,19 @@ class FakeHub:
         if self._port is None:
             raise RuntimeError("FakeHub is not started: use `async with FakeHub()` or start()")
         return self._port
+
+    @property
+    def generated(self) -> GeneratedData:
+        """What :meth:`generate` created (names, and the user who can read them all).
+
+        Raises:
+            RuntimeError: this FakeHub was not made by :meth:`generate`.
+        """
+        if self._generated is None:
+            raise RuntimeError(
+                "this FakeHub has no generated data: build it with FakeHub.generate(...)"
+            )
+        return self._generated
 
     @property
     def public_url(self) -> str:
@@ -500,7 +512,7 @@ class FakeHub:
         options.setdefault("seed", seed)
         hub = cls(**options)
         when = to_epoch(now)
-        hub.generated = populate(
+        hub._generated = populate(
             hub._state,
             namespaces=namespaces,
             repos_per_namespace=repos_per_namespace,
