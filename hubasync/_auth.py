@@ -12,6 +12,7 @@ import base64
 import binascii
 import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, Final, Literal
 
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 TOKEN_SECRET_PREFIXES: Final = ("dckr_pat_", "dckr_oat_")
+
+#: Logins and token refreshes: INFO when one happens, DEBUG for the steps. Never a secret:
+#: only the user name, the route, Hub's status and the token's lifetime.
+logger = logging.getLogger("hubasync.auth")
 
 #: A callable (sync or async) returning the current TOTP code.
 TwoFactorCallable = Callable[[], "str | Awaitable[str]"]
@@ -179,9 +184,11 @@ class Authenticator:
     async def invalidate(self, token: str, send: LoginSender) -> bool:
         """Hub refused ``token`` (401): log in again once. False if no new token can be had."""
         if not self.has_credentials:
+            logger.debug("Hub refused the bearer token (401) and no credentials can renew it")
             return False
         if self._state is not None and self._state.token != token:
             return True  # another task already refreshed it
+        logger.info("Hub refused the bearer token (401): logging in again once")
         await self._login_once(send, stale=self._state)
         return True
 
@@ -198,16 +205,35 @@ class Authenticator:
         async with self._lock:
             if self._failure is not None:
                 # A failed login is never hammered: every later call gets the same answer.
+                logger.debug(
+                    "not logging in again as %r: the last login was refused", self._username
+                )
                 raise self._failure
             current = self._state
             if current is not None and current is not stale and not force:
                 return current.token  # someone refreshed while we waited for the lock
+            what = "refreshing the token" if current is not None else "logging in"
+            route = login_route(self._secret or "")
+            logger.info("%s of Docker Hub user %r (%s)", what, self._username, route)
             try:
                 token = await self._do_login(send)
             except (AuthenticationError, TwoFactorRequiredError) as exc:
                 self._failure = exc
+                logger.info(
+                    "login of Docker Hub user %r refused (HTTP %s)", self._username, exc.status
+                )
                 raise
-            self._state = TokenState(token=token, refresh_at=refresh_deadline(token, self._clock()))
+            except HubError as exc:
+                logger.info(
+                    "login of Docker Hub user %r failed: %s (HTTP %s)",
+                    self._username,
+                    type(exc).__name__,
+                    exc.status,
+                )
+                raise
+            received = self._clock()
+            self._state = TokenState(token=token, refresh_at=refresh_deadline(token, received))
+            _log_token(self._username, self._state, received)
             return token
 
     async def _do_login(self, send: LoginSender) -> str:
@@ -254,6 +280,7 @@ class Authenticator:
                 status=401,
                 operation="auth.login",
             )
+        logger.debug("Hub asks for a two-factor code for %r: calling two_factor", self._username)
         code = self._two_factor()
         if inspect.isawaitable(code):
             code = await code
@@ -273,6 +300,17 @@ class Authenticator:
             second_factor=True,
             operation="auth.2fa_login",
             secrets=self.secrets(),
+        )
+
+
+def _log_token(username: str | None, state: TokenState, received: float) -> None:
+    if state.refresh_at is None:
+        logger.info("logged in as %r; the token is opaque (renewed after a 401)", username)
+    else:
+        logger.info(
+            "logged in as %r; the token is refreshed in %.0f s",
+            username,
+            state.refresh_at - received,
         )
 
 

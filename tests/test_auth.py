@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -212,3 +213,31 @@ async def test_token_nowait_says_when_a_login_is_due() -> None:
     # past its refresh point but nothing to refresh with: still sent until Hub refuses it
     assert b.token_nowait() == (True, ready)
     assert len(hub.calls) == 1
+
+
+async def test_logins_refreshes_and_refusals_are_logged_without_a_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="hubasync.auth")
+    hub, clock = Hub(lifetime=600, two_factor_code="123456"), Clock()
+    a = auth(clock, secret="hunter2-SECRET", two_factor=lambda: "123456")
+    first = await a.token(hub)
+    clock.now += 541  # past the refresh point
+    second = await a.token(hub)
+    await a.invalidate(second, hub)
+    hub.fail = True
+    refused = auth(clock, secret="dckr_pat_REFUSED")
+    with pytest.raises(AuthenticationError):
+        await refused.token(hub)
+
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("logging in" in m and "'alice'" in m and "/v2/users/login" in m for m in info)
+    assert any("refreshed in 540 s" in m for m in info)  # 90 % of 600 s: 60 s before expiry
+    assert any(m.startswith("refreshing the token") for m in info)
+    assert any("401" in m and "logging in again" in m for m in info)
+    assert any("refused (HTTP 401)" in m for m in info)
+    assert any("two-factor" in r.getMessage() for r in caplog.records)
+    secrets = ["hunter2-SECRET", "dckr_pat_REFUSED", "123456", "2fa-tmp", first, second]
+    for record in caplog.records:
+        text = record.getMessage() + repr(record.args)
+        assert not [s for s in secrets if s in text], text
