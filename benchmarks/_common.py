@@ -639,11 +639,13 @@ async def serve_fakehub(
     options: dict[str, Any] | None = None,
 ) -> _FakeHubApp:
     """Child-process factory: a started FakeHub (``FakeHub.generate(**generate)`` when given),
-    with ``latency_s`` of latency on every request."""
+    with ``latency_s`` of latency on every request. The seed's image API is on unless
+    ``options`` say ``image_api=False`` (the benchmarks of the seed path measure it)."""
     from hubasync.testing import FakeHub, Fault, FaultPlan
 
     opts = dict(options or {})
     opts.setdefault("log_requests", False)
+    opts.setdefault("image_api", True)
     if latency_s > 0:
         opts["faults"] = FaultPlan(Fault("latency", latency_s=latency_s))
     server = FakeHub.generate(**generate, **opts) if generate is not None else FakeHub(**opts)

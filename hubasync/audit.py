@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .models.repositories import Tag
 
 __all__ = [
+    "EMPTY_NAMESPACE_WARNING",
     "AuditFailure",
     "AuditReport",
     "AuditTotals",
@@ -172,6 +173,8 @@ class RepositoryAudit:
         inactive_images: the inactive images, most recently active first.
         tags: the repository's current tags (``include_tags=True``), else ``None``.
         errors: what failed; empty when the whole audit succeeded.
+        warnings: what is not a failure yet must not pass as clean, e.g. a namespace whose
+            listing showed no repository at all (``repository`` is then ``None``).
     """
 
     namespace: str
@@ -181,6 +184,7 @@ class RepositoryAudit:
     inactive_images: tuple[InactiveImage, ...] = ()
     tags: tuple[TagAudit, ...] | None = None
     errors: tuple[AuditFailure, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -214,6 +218,8 @@ class AuditTotals:
         inactive_listed: inactive images actually listed (with digests).
         inactive_tagged: listed inactive images that still carry a current tag.
         tags: current tags audited (``include_tags=True``).
+        empty_namespaces: namespaces whose listing showed no repository (a warning: the
+            namespace does not exist or these credentials cannot see it).
     """
 
     repositories: int = 0
@@ -225,11 +231,13 @@ class AuditTotals:
     inactive_listed: int = 0
     inactive_tagged: int = 0
     tags: int = 0
+    empty_namespaces: int = 0
 
     def add(self, audit: RepositoryAudit) -> None:
         """Count one audit in."""
         if audit.repository is None:
             self.failed_namespaces += 1 if audit.errors else 0
+            self.empty_namespaces += 1 if audit.warnings and not audit.errors else 0
             return
         self.repositories += 1
         if audit.errors:
@@ -279,12 +287,14 @@ class AuditReport:
         totals: the counts over every audit added.
         namespaces: counts per namespace, in the order namespaces first appeared.
         failures: the audits that carried errors.
+        warnings: the audits that carried warnings (e.g. a namespace that lists nothing).
     """
 
     keep_top: int = 10
     totals: AuditTotals = attrs.field(factory=AuditTotals)
     namespaces: dict[str, AuditTotals] = attrs.field(factory=dict)
     failures: list[RepositoryAudit] = attrs.field(factory=list)
+    warnings: list[RepositoryAudit] = attrs.field(factory=list)
     _top: list[_TopEntry] = attrs.field(factory=list, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -299,6 +309,8 @@ class AuditReport:
         self.namespaces.setdefault(audit.namespace, AuditTotals()).add(audit)
         if audit.errors:
             self.failures.append(audit)
+        if audit.warnings:
+            self.warnings.append(audit)
         if audit.repository is None or audit.summary is None or self.keep_top == 0:
             return
         entry = _TopEntry(audit.namespace, audit.repository, audit.summary)
@@ -321,8 +333,9 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
-        """``True`` when no repository or namespace failed."""
-        return not self.failures
+        """``True`` when no repository or namespace failed and none warned (a namespace
+        that shows nothing is never reported as clean)."""
+        return not self.failures and not self.warnings
 
 
 def summarize(audits: Iterable[RepositoryAudit], *, keep_top: int = 10) -> AuditReport:
@@ -340,6 +353,7 @@ class _Job:
     namespace: str
     repository: str | None
     failure: AuditFailure | None = None
+    warning: str | None = None
 
 
 def _check_namespaces(namespaces: Iterable[str]) -> list[str]:
@@ -404,6 +418,7 @@ async def audit_namespaces(
     async def jobs() -> AsyncIterator[_Job]:
         for ns in names:
             seen_first = False
+            listed = 0
             listing = hub.repositories.list(ns)
             try:
                 async for page in listing.pages():
@@ -412,7 +427,10 @@ async def audit_namespaces(
                         if on_namespace is not None:
                             on_namespace(ns, page.count)
                     for repo in page.items:
+                        listed += 1
                         yield _Job(ns, repo.name)
+                if listed == 0:
+                    yield _Job(ns, None, warning=EMPTY_NAMESPACE_WARNING)
             except HubError as exc:
                 if _ends_run(exc):
                     raise
@@ -424,8 +442,11 @@ async def audit_namespaces(
 
     async def audit(job: _Job) -> RepositoryAudit:
         if job.repository is None:
-            assert job.failure is not None
-            return RepositoryAudit(namespace=job.namespace, repository=None, errors=(job.failure,))
+            errors = (job.failure,) if job.failure is not None else ()
+            warnings = (job.warning,) if job.warning is not None else ()
+            return RepositoryAudit(
+                namespace=job.namespace, repository=None, errors=errors, warnings=warnings
+            )
         return await _audit_repository(
             hub, job.namespace, job.repository, active_from=active_from, include_tags=include_tags
         )
@@ -448,6 +469,12 @@ async def audit_namespaces(
                 errors=(AuditFailure.from_exception(error, "audit"),),
             )
 
+
+#: The warning of a namespace whose listing is empty (Hub answers 200 with no results both
+#: for a namespace that does not exist and for one these credentials cannot see).
+EMPTY_NAMESPACE_WARNING = (
+    "no repositories visible: the namespace does not exist or these credentials cannot see it"
+)
 
 #: The operations of a login: when one fails, no other request can get a token either.
 _LOGIN_OPERATIONS = frozenset({"auth.token", "auth.login", "auth.2fa_login"})

@@ -18,6 +18,7 @@ __all__ = [
     "BadRequestError",
     "DeleteImagesError",
     "HubError",
+    "ImmutableTagError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -113,6 +114,18 @@ class TwoFactorRequiredError(AuthenticationError):
 
 class PermissionDeniedError(HubError):
     """Hub answered 403: the credentials may not do this (or anonymous paging went too far)."""
+
+
+class ImmutableTagError(PermissionDeniedError):
+    """Hub refused to delete a tag because the repository's immutable-tag rules cover it.
+
+    Hub answers such a refusal with a 403 (as ``docker/hub-tool`` sees it) whose message
+    names immutability; ``tag`` is the refused tag.
+    """
+
+    def __init__(self, message: str, *, tag: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.tag = tag
 
 
 class NotFoundError(HubError):

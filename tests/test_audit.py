@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hubasync import HubClient
 from hubasync.audit import (
+    EMPTY_NAMESPACE_WARNING,
     AuditFailure,
     AuditReport,
     RepositoryAudit,
@@ -34,6 +35,10 @@ REVIVED = digest_of("api-revived")  # pushed 90 days ago, pulled 2 days ago: act
 
 def _days(n: float) -> datetime:
     return NOW - timedelta(days=n)
+
+
+#: These tests audit through the seed's image API (the images source), so FakeHub serves it.
+pytestmark = pytest.mark.fake_hub(image_api=True)
 
 
 def seed(server: FakeHub) -> None:
@@ -114,24 +119,24 @@ async def test_audit_reports_counts_inactive_images_and_failures(fake_hub: FakeH
     assert [(f.status, f.error, f.operation) for f in pub.errors] == [
         (403, "PermissionDeniedError", "images.summary")
     ]
-    # A namespace that does not exist: a namespace-level failure.
+    # A namespace that does not exist lists as empty (like Hub): a warning, never clean.
     missing = audits["missing"]
-    assert missing.repository is None
-    assert [(f.status, f.error, f.operation) for f in missing.errors] == [
-        (404, "NotFoundError", "repositories.list")
-    ]
+    assert missing.repository is None and missing.ok
+    assert missing.warnings == (EMPTY_NAMESPACE_WARNING,)
 
     report = summarize(audits.values())
     assert report.totals.repositories == 4
     assert report.totals.failed_repositories == 1
-    assert report.totals.failed_namespaces == 1
-    assert report.totals.failures == 2
+    assert report.totals.failed_namespaces == 0
+    assert report.totals.empty_namespaces == 1
+    assert report.totals.failures == 1
     assert (report.totals.images, report.totals.active, report.totals.inactive) == (6, 4, 2)
     assert report.totals.inactive_listed == 2 and report.totals.inactive_tagged == 1
     assert report.namespaces["acme"].images == 6
     assert report.namespaces["bobs"].failed_repositories == 1
-    assert report.namespaces["missing"].failed_namespaces == 1
-    assert {a.full_name for a in report.failures} == {"bobs/pub", "missing"}
+    assert report.namespaces["missing"].empty_namespaces == 1
+    assert {a.full_name for a in report.failures} == {"bobs/pub"}
+    assert [a.full_name for a in report.warnings] == ["missing"]
     assert not report.ok
     assert report.top_inactive()[0][:2] == ("acme", "api")
 
@@ -166,7 +171,7 @@ async def test_include_tags_marks_tags_of_inactive_images(fake_hub: FakeHub) -> 
 
 async def test_aggregates_match_hub_on_generated_data() -> None:
     server = FakeHub.generate(
-        namespaces=3, repos_per_namespace=4, images_per_repo=15, seed=5, audit=False
+        namespaces=3, repos_per_namespace=4, images_per_repo=15, seed=5, audit=False, image_api=True
     )
     data = server.generated
     assert data is not None
@@ -268,6 +273,7 @@ async def test_on_namespace_counts_and_duplicates(fake_hub: FakeHub) -> None:
         )
     assert counts == {"acme": 3, "missing": 0}
     assert sorted(audits) == ["acme/api", "acme/empty", "acme/web", "missing"]
+    assert audits["missing"].warnings == (EMPTY_NAMESPACE_WARNING,)
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def assert_clean(hub: HubClient) -> None:
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeHub]:
-    async with FakeHub() as hub:
+    async with FakeHub(image_api=True) as hub:
         hub.add_user(USER, "pw", pats=[PAT])
         images = [FakeImage(digest_of(f"c{i}"), tags=[f"t{i}"]) for i in range(N_IMAGES)]
         hub.add_repository(USER, REPO, images=images)

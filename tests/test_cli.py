@@ -24,6 +24,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from hubasync.audit import EMPTY_NAMESPACE_WARNING
 from hubasync.cli._app import cli
 from hubasync.cli._common import parse_repository, parse_when, run
 from hubasync.cli._prune import batches, ignorable
@@ -75,7 +76,7 @@ class ThreadedHub:
 
 def build_hub() -> FakeHub:
     # A generous limit: its headers tell the client it need not pace at 180/min.
-    server = FakeHub(rate_limit=1_000_000, window_s=60)
+    server = FakeHub(image_api=True, rate_limit=1_000_000, window_s=60)
     server.add_user("alice", PASSWORD, pats=[PAT])
     server.add_user("carol", "carol-password", totp="123456")
     server.add_user("bob", "bob-password")
@@ -146,17 +147,19 @@ def test_audit_json_reports_failures_and_exits_1(hub: ThreadedHub) -> None:
     old = next(i for i in api["inactive_images"] if i["digest"] == digest_of("api-old"))
     assert old["tags"] == ["1.0"] and old["last_pushed"].endswith("Z")
     assert repos["bobs", "pub"]["errors"][0]["status"] == 403
-    assert repos["missing", None]["errors"][0]["status"] == 404
+    assert repos["missing", None]["warnings"] == [EMPTY_NAMESPACE_WARNING]
+    assert f"warning: missing: {EMPTY_NAMESPACE_WARNING}" in result.stderr
     assert doc["totals"]["repositories"] == 3
     assert doc["totals"]["failed_repositories"] == 1
-    assert doc["totals"]["failed_namespaces"] == 1
+    assert doc["totals"]["failed_namespaces"] == 0
+    assert doc["totals"]["empty_namespaces"] == 1
     assert doc["namespaces"]["acme"]["inactive"] == 2
-    # One clear line per failure on stderr, no traceback.
+    # One clear line per failure or warning on stderr, no traceback.
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2
-    assert all(line.startswith("error: ") for line in lines)
+    assert all(line.startswith(("error: ", "warning: ")) for line in lines)
     assert any(line.startswith("error: bobs/pub: ") for line in lines)
-    assert any(line.startswith("error: missing: ") for line in lines)
+    assert any(line.startswith("warning: missing: ") for line in lines)
     assert "Traceback" not in result.stderr
 
 

@@ -119,7 +119,7 @@ def _mock(record: Any) -> MockRequest:
 async def test_every_request_fits_the_spec() -> None:
     _, seed = load_seed()
     latest: OpenAPI = load_latest()
-    async with FakeHub() as server:
+    async with FakeHub(image_api=True) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_user("bob", "hunter2", totp="123456")
         server.add_namespace("acme", members=["alice"], owners=["alice"])

@@ -76,7 +76,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def server(clock: ManualClock) -> AsyncIterator[FakeHub]:
-    async with FakeHub(clock=clock) as hub:
+    async with FakeHub(image_api=True, clock=clock) as hub:
         seed(hub)
         yield hub
 
@@ -302,7 +302,7 @@ async def test_inactive_and_expired_pats_are_refused(
 
 
 async def test_token_expiry_with_short_lifetime(clock: ManualClock) -> None:
-    async with FakeHub(clock=clock, token_lifetime_s=1) as server:
+    async with FakeHub(image_api=True, clock=clock, token_lifetime_s=1) as server:
         seed(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
             _, body, _ = await call(
@@ -321,7 +321,7 @@ async def test_token_expiry_with_short_lifetime(clock: ManualClock) -> None:
 
 async def test_token_lives_its_full_lifetime_from_issue(clock: ManualClock) -> None:
     clock.set(NOW + 0.9)  # claims count whole seconds: iat = NOW, exp = NOW + 2
-    async with FakeHub(clock=clock, token_lifetime_s=2) as server:
+    async with FakeHub(image_api=True, clock=clock, token_lifetime_s=2) as server:
         seed(server)
         token = server.issue_token("alice")
         assert jwt_payload(token)["exp"] == NOW + 2
@@ -387,7 +387,7 @@ async def test_non_members_get_403(server: FakeHub, http: aiohttp.ClientSession)
 
 
 async def test_require_auth_false_opens_private_endpoints(clock: ManualClock) -> None:
-    async with FakeHub(clock=clock, require_auth=False) as server:
+    async with FakeHub(image_api=True, clock=clock, require_auth=False) as server:
         seed(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
             status, body, _ = await call(http, "GET", SUMMARY)
@@ -542,7 +542,7 @@ async def test_pagination_links_are_absolute_on_the_public_base(
 
 
 async def test_public_url_is_configurable(clock: ManualClock) -> None:
-    async with FakeHub(clock=clock, public_url="http://prism:4010/") as server:
+    async with FakeHub(image_api=True, clock=clock, public_url="http://prism:4010/") as server:
         seed(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
             _, body, _ = await call(
@@ -574,7 +574,7 @@ async def test_page_size_over_100_is_400(
 
 
 async def test_walking_next_links_visits_every_item_once(clock: ManualClock) -> None:
-    async with FakeHub(clock=clock) as server:
+    async with FakeHub(image_api=True, clock=clock) as server:
         server.add_user("alice", "pw")
         digests = [digest_of(str(i)) for i in range(23)]
         server.add_repository(
@@ -977,7 +977,7 @@ async def test_audit_logs_newest_first_with_filters(
 
 
 async def test_audit_log_default_page_size_is_25(clock: ManualClock) -> None:
-    async with FakeHub(clock=clock) as server:
+    async with FakeHub(image_api=True, clock=clock) as server:
         server.add_user("alice", "pw")
         server.add_repository(
             "alice", "r", images=[FakeImage(digest_of(str(i)), tags=[f"t{i}"]) for i in range(30)]
@@ -1093,7 +1093,10 @@ async def test_repository_list_visibility_filter_and_ordering(
         "Invalid ordering value. Must be one of: name, -name, last_updated, -last_updated, "
         "pull_count, -pull_count"
     ]
-    status, _, _ = await call(http, "GET", "/v2/namespaces/nobody/repositories")
+    # Like Hub: an unknown namespace lists as an empty page; a page past the end is a 404.
+    status, empty, _ = await call(http, "GET", "/v2/namespaces/nobody/repositories")
+    assert (status, empty["count"], empty["results"]) == (200, 0, [])
+    status, _, _ = await call(http, "GET", "/v2/namespaces/nobody/repositories?page=2")
     assert status == 404
 
 
@@ -1127,12 +1130,13 @@ async def test_repository_tags_and_tag(server: FakeHub, http: aiohttp.ClientSess
     assert body["count"] == 3
     assert [t["name"] for t in body["results"]] == ["v2", "latest", "v1"]
     latest = body["results"][1]
-    assert latest["images"]["digest"] == NEW
+    assert [i["digest"] for i in latest["images"]] == [CHILD]  # one per platform
+    assert latest["digest"] == NEW
     assert latest["tag_last_pushed"] == format_ts(NOW - DAY)
-    assert latest["status"] == "active"
-    assert body["results"][2]["status"] == "inactive"
+    assert latest["tag_status"] == "active"
+    assert body["results"][2]["tag_status"] == "inactive"
     status, tag, _ = await call(http, "GET", f"{base}/v1")
-    assert (status, tag["name"], tag["images"]["digest"]) == (200, "v1", OLD)
+    assert (status, tag["name"], tag["images"][0]["digest"]) == (200, "v1", OLD)
     assert (await call(http, "GET", f"{base}/nope"))[0] == 404
     assert (await call(http, "HEAD", f"{base}/v1"))[0] == 200
     assert (await call(http, "HEAD", f"{base}/nope"))[0] == 404
@@ -1169,7 +1173,9 @@ async def test_rate_limit_window_and_retry_hints(
     hint: Any, header: str | None, value: str | None
 ) -> None:
     clock = ManualClock(1000.25)
-    async with FakeHub(clock=clock, rate_limit=3, window_s=1, retry_hint=hint) as server:
+    async with FakeHub(
+        image_api=True, clock=clock, rate_limit=3, window_s=1, retry_hint=hint
+    ) as server:
         seed(server)
         h = as_user(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
@@ -1195,7 +1201,7 @@ async def test_rate_limit_window_and_retry_hints(
 
 async def test_rate_limit_is_per_user_and_anonymous_share_one_bucket() -> None:
     clock = ManualClock(5000.0)
-    async with FakeHub(clock=clock, rate_limit=1, window_s=60) as server:
+    async with FakeHub(image_api=True, clock=clock, rate_limit=1, window_s=60) as server:
         seed(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
             public = "/v2/namespaces/acme/repositories"
@@ -1211,7 +1217,9 @@ async def test_rate_limit_is_per_user_and_anonymous_share_one_bucket() -> None:
 
 async def test_date_header_follows_the_skewed_server_clock() -> None:
     clock = ManualClock(1_700_000_000.7)
-    async with FakeHub(clock=clock, clock_skew_s=-30, rate_limit=100, window_s=60) as server:
+    async with FakeHub(
+        image_api=True, clock=clock, clock_skew_s=-30, rate_limit=100, window_s=60
+    ) as server:
         async with aiohttp.ClientSession(base_url=server.url) as http:
             _, _, resp = await call(http, "GET", "/v2/namespaces/nobody/repositories")
             date = parsedate_to_datetime(resp.headers["Date"]).timestamp()
@@ -1352,7 +1360,7 @@ async def test_latency_fault_is_applied_and_logged(
 
 
 async def _statuses_with_plan(plan: FaultPlan, n: int) -> list[int]:
-    async with FakeHub(faults=plan) as server:
+    async with FakeHub(image_api=True, faults=plan) as server:
         server.add_user("alice", "pw")
         async with aiohttp.ClientSession(base_url=server.url) as http:
             return [
@@ -1450,7 +1458,9 @@ def test_generated_is_only_there_for_a_generated_hub() -> None:
 
 
 async def test_generated_hub_serves_consistent_data() -> None:
-    hub = FakeHub.generate(namespaces=2, repos_per_namespace=2, images_per_repo=30, seed=3)
+    hub = FakeHub.generate(
+        namespaces=2, repos_per_namespace=2, images_per_repo=30, seed=3, image_api=True
+    )
     async with hub as server, aiohttp.ClientSession(base_url=server.url) as http:
         _, body, _ = await call(
             http,

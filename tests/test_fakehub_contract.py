@@ -11,7 +11,9 @@ Patched in the loaded copies (never in the files):
 - seed: ``getAccessTokensResponse.next``/``previous`` are typed as plain strings while the
   spec's own example (and Hub) send ``null``: made nullable;
 - latest: YAML integer response codes become strings, and spec validation is skipped (the
-  file is not a valid OpenAPI document, see OPERATIONS.md).
+  file is not a valid OpenAPI document, see OPERATIONS.md);
+- latest: ``tag.images`` is declared as one ``image`` object while Hub sends a list (one
+  entry per platform): made an array of ``image``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def load_seed() -> tuple[dict[str, Any], OpenAPI]:
 
 def load_latest() -> OpenAPI:
     spec = _str_keys(yaml.safe_load(LATEST_SPEC.read_text()))
+    tag = spec["components"]["schemas"]["tag"]["properties"]
+    assert tag["images"]["type"] == "object", "the spec now says images is a list: drop this"
+    tag["images"] = {"type": "array", "items": {"$ref": "#/components/schemas/image"}}
     return OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None))
 
 
@@ -430,7 +435,7 @@ def latest_spec() -> OpenAPI:
 @pytest.fixture
 async def ctx() -> AsyncIterator[Ctx]:
     clock = ManualClock(NOW)
-    async with FakeHub(clock=clock) as server:
+    async with FakeHub(image_api=True, clock=clock) as server:
         seed(server)
         async with aiohttp.ClientSession(base_url=server.url) as http:
             yield Ctx(server, http, clock)

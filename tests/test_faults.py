@@ -363,7 +363,7 @@ class Env:
 @pytest.fixture
 async def env() -> AsyncIterator[Env]:
     clock = JumpClock()
-    async with FakeHub(clock=clock) as hub:
+    async with FakeHub(image_api=True, clock=clock) as hub:
         seed(hub)
         yield Env(hub, clock)
 

@@ -23,7 +23,7 @@ FAST = {"requests_per_minute": 1_000_000}
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeHub]:
-    async with FakeHub() as hub:
+    async with FakeHub(image_api=True) as hub:
         hub.add_user("alice", "pw", pats=["dckr_pat_alice"])
         images = [FakeImage(digest_of(str(i)), tags=[f"v{i}"]) for i in range(230)]
         hub.add_repository("alice", "app", images=images)
@@ -74,7 +74,7 @@ async def test_early_break_returns_every_connection(server: FakeHub) -> None:
 
 
 async def test_window_budget_is_used_without_over_limit_sends() -> None:
-    async with FakeHub(rate_limit=25, window_s=1.0) as server:
+    async with FakeHub(image_api=True, rate_limit=25, window_s=1.0) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
         async with HubClient("alice", "dckr_pat_alice", base_url=server.url) as hub:
@@ -89,7 +89,7 @@ async def test_window_budget_is_used_without_over_limit_sends() -> None:
     "hint", ["x-retry-after-epoch", "retry-after-seconds", "retry-after-epoch", "http-date", "none"]
 )
 async def test_429_pauses_every_request_until_the_window_resets(hint: str) -> None:
-    async with FakeHub(rate_limit=5, window_s=1.0, retry_hint=hint) as server:  # type: ignore[arg-type]
+    async with FakeHub(image_api=True, rate_limit=5, window_s=1.0, retry_hint=hint) as server:  # type: ignore[arg-type]
         server.add_user("alice", "pw")
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
         token = server.issue_token("alice")
@@ -118,7 +118,7 @@ async def test_plain_text_hap429_is_retried(server: FakeHub) -> None:
 
 @pytest.mark.parametrize("skew", [-120.0, 120.0])
 async def test_server_clock_skew_does_not_break_the_budget(skew: float) -> None:
-    async with FakeHub(rate_limit=10, window_s=1.0, clock_skew_s=skew) as server:
+    async with FakeHub(image_api=True, rate_limit=10, window_s=1.0, clock_skew_s=skew) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
         async with HubClient("alice", "dckr_pat_alice", base_url=server.url) as hub:
@@ -153,7 +153,7 @@ async def test_wrong_secret_fails_once_and_is_not_hammered(server: FakeHub) -> N
 
 
 async def test_token_refreshed_before_expiry() -> None:
-    async with FakeHub(token_lifetime_s=2.0) as server:
+    async with FakeHub(image_api=True, token_lifetime_s=2.0) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
         async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
@@ -165,7 +165,7 @@ async def test_token_refreshed_before_expiry() -> None:
 
 
 async def test_anonymous_paging_past_1000_needs_auth() -> None:
-    async with FakeHub() as server:
+    async with FakeHub(image_api=True) as server:
         server.add_namespace("big")
         for i in range(1050):
             server.add_repository("big", f"r{i:04d}")

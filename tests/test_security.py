@@ -99,7 +99,7 @@ class Evidence:
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeHub]:
-    async with FakeHub() as hub:
+    async with FakeHub(image_api=True) as hub:
         hub.add_user("bob", PASSWORD, totp=TOTP, pats=[BOB_PAT])
         hub.add_user("alice", "alice-password-SECRET", pats=[ALICE_PAT])
         hub.add_repository("alice", "app", images=[FakeImage(digest_of("a"), tags=["latest"])])

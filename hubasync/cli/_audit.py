@@ -74,6 +74,7 @@ def audit_record(audit: RepositoryAudit) -> dict[str, Any]:
             for image in audit.inactive_images
         ],
         "errors": [attrs.asdict(failure) for failure in audit.errors],
+        "warnings": list(audit.warnings),
     }
     if audit.tags is not None:
         record["tags"] = [attrs.asdict(tag) for tag in audit.tags]
@@ -104,6 +105,9 @@ def report_record(report: AuditReport) -> dict[str, Any]:
             {"name": audit.full_name, "errors": [attrs.asdict(f) for f in audit.errors]}
             for audit in report.failures
         ],
+        "warnings": [
+            {"name": audit.full_name, "warnings": list(audit.warnings)} for audit in report.warnings
+        ],
     }
 
 
@@ -131,7 +135,10 @@ def _csv_row(audit: RepositoryAudit, include_tags: bool) -> dict[str, Any]:
     }
     if include_tags:
         row["tags"] = len(audit.tags) if audit.tags is not None else None
-    row["errors"] = "; ".join(f"{f.operation}: {f.message}" for f in audit.errors)
+    row["errors"] = "; ".join(
+        [f"{f.operation}: {f.message}" for f in audit.errors]
+        + [f"warning: {w}" for w in audit.warnings]
+    )
     return row
 
 
@@ -369,6 +376,8 @@ async def run_audit(
             progress.advance(audit)
             for failure in audit.errors:
                 progress.log(f"error: {audit.full_name}: {failure.message}")
+            for warning in audit.warnings:
+                progress.log(f"warning: {audit.full_name}: {warning}")
     sink.finish(report)
     return report
 
@@ -384,6 +393,7 @@ def summary_line(report: AuditReport, stats: ClientStats) -> str:
     t = report.totals
     return (
         f"audited {t.repositories} repositories ({t.images} images, {t.inactive} inactive); "
-        f"{t.failures} failed; {stats.requests} requests, {stats.retries} retries, "
+        f"{t.failures} failed, {t.empty_namespaces} empty namespaces; "
+        f"{stats.requests} requests, {stats.retries} retries, "
         f"{stats.rate_limited} rate-limited, waited {stats.waited_s:.1f}s"
     )

@@ -64,6 +64,7 @@ async def run_demo(
         rate_limit=DEMO_RATE_LIMIT,
         window_s=DEMO_WINDOW_S,
         log_requests=False,
+        image_api=True,
         faults=FaultPlan(Fault.error(503, probability=DEMO_FAULT_RATE, path=r"/images"), seed=seed),
     )
     data = server.generated

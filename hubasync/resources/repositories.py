@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _validate as v
 from .._convert import unstructure
 from .._pagination import Paginator
-from ..errors import NotFoundError
+from ..errors import HubError, ImmutableTagError, NotFoundError
 from ..models.repositories import Repository, Tag, UpdateRepositoryRequest
 from ._base import Resource
 
@@ -110,6 +110,36 @@ class Repositories(Resource):
         """One tag of a repository."""
         path = self._path(namespace, repository) + f"/tags/{v.tag(tag)}"
         return await self._get("repositories.tag", path, Tag)
+
+    async def delete_tag(self, namespace: str, repository: str, tag: str) -> None:
+        """Delete a tag (``DELETE /v2/repositories/{ns}/{repo}/tags/{tag}/``, the call
+        Docker's hub-tool makes; not in the published spec). The image it pointed at stays.
+
+        Idempotent, so retried on 5xx and connection faults; a 404 on a retry (an earlier
+        attempt's answer was lost) counts as done.
+
+        Raises:
+            ImmutableTagError: the repository's immutable-tag rules cover the tag.
+            NotFoundError: the repository or tag does not exist (on the first attempt).
+            PermissionDeniedError: these credentials may not push to the repository.
+        """
+        path = f"/v2/repositories/{v.namespace(namespace)}/{v.repository(repository)}/"
+        path += f"tags/{v.tag(tag)}/"
+        try:
+            await self._send("repositories.delete_tag", "DELETE", path, expect_body=False)
+        except HubError as exc:
+            if exc.status in (400, 403, 409, 422) and "immutable" in f"{exc.message} {exc.body}":
+                raise ImmutableTagError(
+                    f"repositories.delete_tag: {namespace}/{repository}:{tag} is an immutable "
+                    "tag (the repository's immutable tags rules); Hub refuses to delete it. "
+                    "Change the rules on Hub first if it must go",
+                    tag=tag,
+                    status=exc.status,
+                    txnid=exc.txnid,
+                    body=exc.body,
+                    operation="repositories.delete_tag",
+                ) from exc
+            raise
 
     async def tag_exists(self, namespace: str, repository: str, tag: str) -> bool:
         """Whether a tag exists in the repository (a HEAD)."""

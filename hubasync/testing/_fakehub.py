@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -46,6 +47,15 @@ class FakeHub:
     - ``faults``: a :class:`FaultPlan`; more can be added with :meth:`inject`.
     - ``seed``: seeds ids, secrets and tokens so runs are reproducible.
     - ``log_requests``: keep :attr:`requests` (turn off for long benchmarks).
+    - ``image_api``: serve the seed's image API (``images-summary``, ``images``,
+      ``images/{digest}/tags``, ``delete-images``). Off by default, like Hub since
+      2023-12-11: those four answer a 404 HTML page. Also settable as an attribute.
+
+    By default FakeHub behaves like today's Hub: tags carry tag-level activity
+    (``tag_status``, ``tag_last_pushed``, ``tag_last_pulled``), ``digest`` and one
+    ``images[]`` entry per platform; ``DELETE /v2/repositories/{ns}/{repo}/tags/{tag}/``
+    deletes a tag (an immutable one, see :meth:`set_immutable_tags`, is refused with a 403
+    that says so); an unknown namespace lists as a 200 empty page.
     """
 
     def __init__(
@@ -64,6 +74,7 @@ class FakeHub:
         faults: FaultPlan | None = None,
         seed: int = 0,
         log_requests: bool = True,
+        image_api: bool = False,
     ) -> None:
         if not public_url.startswith(("http://", "https://")):
             raise ValueError(f"public_url must be an absolute http(s) URL, got {public_url!r}")
@@ -92,6 +103,7 @@ class FakeHub:
             faults=FaultEngine(faults),
             key=self._rng.randbytes(32),
             log_requests=log_requests,
+            image_api=bool(image_api),
         )
         self._window_s = float(window_s)
         self._runner: web.AppRunner | None = None
@@ -195,6 +207,15 @@ class FakeHub:
     @require_auth.setter
     def require_auth(self, value: bool) -> None:
         self._api.require_auth = bool(value)
+
+    @property
+    def image_api(self) -> bool:
+        """Whether the seed's (retired) image API is served (settable; default False)."""
+        return self._api.image_api
+
+    @image_api.setter
+    def image_api(self, value: bool) -> None:
+        self._api.image_api = bool(value)
 
     @property
     def token_lifetime_s(self) -> float:
@@ -415,6 +436,19 @@ class FakeHub:
             raise ValueError(f"add_image() takes a FakeImage, got {image!r}")
         self._state.push(self._state.repository(namespace, repository), image, actor=actor)
 
+    def set_immutable_tags(self, namespace: str, repository: str, rules: Iterable[str]) -> None:
+        """Make the tags matching any of ``rules`` (regular expressions, matched against the
+        whole tag) immutable: Hub refuses to delete or move them. No rules turns it off."""
+        if isinstance(rules, str):
+            raise ValueError("rules must be a list of regular expressions, not one string")
+        compiled = list(rules)
+        for rule in compiled:
+            try:
+                re.compile(rule)
+            except re.error as exc:
+                raise ValueError(f"immutable tag rule {rule!r} is not a regex: {exc}") from None
+        self._state.repository(namespace, repository).immutable_rules = compiled
+
     def pull(
         self,
         namespace: str,
@@ -500,6 +534,7 @@ class FakeHub:
         password: str = "bench-password",
         now: datetime | float | None = None,
         audit: bool = True,
+        legacy_share: float = 0.0,
         **options: Any,
     ) -> FakeHub:
         """A FakeHub (not started) filled with generated, deterministic data.
@@ -507,8 +542,12 @@ class FakeHub:
         ``username``/``password`` is a user who owns every generated namespace (it also gets
         a PAT: ``server.generated.pat``). Times are relative to ``now`` (default: the server
         clock); the same ``seed`` and ``now`` give the same data. ``options`` go to
-        ``FakeHub(...)``; ``audit=False`` skips recording the push events.
+        ``FakeHub(...)``; ``audit=False`` skips recording the push events. ``legacy_share``
+        (0 to 1) of the version tags are served like pre-2020 tags: no ``tag_*`` fields,
+        no ``digest``.
         """
+        if not 0.0 <= legacy_share <= 1.0:
+            raise ValueError(f"legacy_share must be between 0 and 1, got {legacy_share!r}")
         options.setdefault("seed", seed)
         hub = cls(**options)
         when = to_epoch(now)
@@ -522,6 +561,7 @@ class FakeHub:
             username=username,
             password=password,
             audit=audit,
+            legacy_share=legacy_share,
         )
         return hub
 

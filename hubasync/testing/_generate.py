@@ -58,6 +58,7 @@ def populate(
     username: str,
     password: str,
     audit: bool,
+    legacy_share: float = 0.0,
 ) -> GeneratedData:
     """Fill ``state`` with generated data (see the module docstring)."""
     for name, value in (
@@ -104,7 +105,7 @@ def populate(
                     f"created the repository {repo.full_name}", created,
                 )  # fmt: skip
             total += _fill_repo(
-                state, repo, images_per_repo, now, getrandbits, rand, username, audit
+                state, repo, images_per_repo, now, getrandbits, rand, username, audit, legacy_share
             )
     return GeneratedData(
         namespaces=tuple(created_ns),
@@ -125,6 +126,7 @@ def _fill_repo(
     rnd: Callable[[], float],
     username: str,
     audit: bool,
+    legacy_share: float = 0.0,
 ) -> int:
     if count == 0:
         return 0
@@ -166,6 +168,7 @@ def _fill_repo(
             name = f"1.{version}.0"
             img.tags.append(name)
             tags[name] = Tag(state.next_id(), name, digest, pushed, username)
+            tags[name].legacy = legacy_share > 0 and rnd() < legacy_share
             if img.pulled is not None:
                 tags[name].pulled = img.pulled
         previous_latest = img

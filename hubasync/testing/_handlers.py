@@ -179,8 +179,10 @@ class Api:
         faults: FaultEngine,
         key: bytes,
         log_requests: bool,
+        image_api: bool = False,
     ) -> None:
         self.state = state
+        self.image_api = image_api
         self.clock = clock
         self.clock_skew_s = clock_skew_s
         self.public_url = public_url.rstrip("/")
@@ -490,6 +492,7 @@ class Api:
         r.add_get(repo, self.repo_get)
         r.add_get(repo + "/tags", self.repo_tags)
         r.add_get(repo + "/tags/{tag}", self.repo_tag)
+        r.add_delete("/v2/repositories/{namespace}/{repository}/tags/{tag}/", self.tag_delete)
 
     # ------------------------------------------------------------- helpers
 
@@ -810,6 +813,8 @@ class Api:
 
     async def images_summary(self, request: web.Request) -> web.StreamResponse:
         """GET …/images-summary: totals that agree with the image list."""
+        if not self.image_api:
+            return _retired()
         op = "GetNamespacesRepositoriesImagesSummary"
         _, repo = self._repo_for_images(request, op)
         active_from = self._active_from(
@@ -827,6 +832,8 @@ class Api:
 
     async def images_list(self, request: web.Request) -> web.StreamResponse:
         """GET …/images: filter by status / currently_tagged, order, paginate."""
+        if not self.image_api:
+            return _retired()
         op = "GetNamespacesRepositoriesImages"
         ns, repo = self._repo_for_images(request, op)
         q = request.query
@@ -858,6 +865,8 @@ class Api:
 
     async def image_tags(self, request: web.Request) -> web.StreamResponse:
         """GET …/images/{digest}/tags: current then historical tags of one image."""
+        if not self.image_api:
+            return _retired()
         op = "GetNamespacesRepositoriesImagesTags"
         _, repo = self._repo_for_images(request, op)
         digest = request.match_info["digest"]
@@ -871,6 +880,8 @@ class Api:
 
     async def delete_images(self, request: web.Request) -> web.StreamResponse:
         """POST /v2/namespaces/{ns}/delete-images: warnings, errors, dry run, deletion."""
+        if not self.image_api:
+            return _retired()
         op = "PostNamespacesDeleteImages"
         who, ns = self._namespace_for_images(request, op)
 
@@ -1077,13 +1088,12 @@ class Api:
             )
         self._anonymous_offset(who, page, size)
         ns = self.state.namespaces.get(request.match_info["namespace"])
-        if ns is None:
-            raise _detail(404, "Object not found", errinfo={})
-        show_private = who is not None and ns.level(who) >= READ
+        # Like Hub: an unknown namespace lists as an empty page (not a 404).
+        show_private = ns is not None and who is not None and ns.level(who) >= READ
         name = (q.get("name") or "").lower()
         repos = [
             r
-            for r in ns.repos.values()
+            for r in (ns.repos.values() if ns is not None else ())
             if (show_private or not r.is_private) and (not name or name in r.name)
         ]
         field = ordering.lstrip("-")
@@ -1129,6 +1139,30 @@ class Api:
         results = [tag_json(repo, t, repo.images[t.digest], active_from, ids) for t in chunk]
         return _json(200, {"count": len(tags), "next": nxt, "previous": prev, "results": results})
 
+    async def tag_delete(self, request: web.Request) -> web.StreamResponse:
+        """DELETE /v2/repositories/{ns}/{repo}/tags/{tag}/: 204; an immutable tag is refused
+        with a 403 whose message says so (hub-tool maps Hub's 403 to "forbidden")."""
+        who = self._who(request)
+        ns = self.state.namespaces.get(request.match_info["namespace"])
+        repo = ns.repos.get(request.match_info["repository"]) if ns is not None else None
+        level = ns.level(who) if ns is not None else 0
+        if ns is None or repo is None or (repo.is_private and level < READ):
+            raise _detail(404, "Object not found", errinfo={})
+        if level < WRITE:
+            raise _detail(403, _NO_PERMISSION, errinfo={})
+        name = request.match_info["tag"]
+        if name not in repo.tags:
+            raise _detail(404, "Object not found", errinfo={})
+        if repo.immutable(name):
+            raise _detail(
+                403,
+                f"tag {name} is immutable: the repository's immutable tags rules forbid "
+                "deleting or overwriting it",
+                errinfo={"immutable_tags_rules": list(repo.immutable_rules)},
+            )
+        self.state.delete_tag(repo, name, who.sub or "fakehub")
+        return web.Response(status=204)
+
     async def repo_tag(self, request: web.Request) -> web.StreamResponse:
         """GET/HEAD …/tags/{tag}."""
         _, _, repo = self._visible_repo(request)
@@ -1139,6 +1173,18 @@ class Api:
         return _json(
             200, tag_json(repo, tag, repo.images[tag.digest], active_from, self.user_ids())
         )
+
+
+_RETIRED_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+    b"<title>Docker Hub | 404 Page Not Found</title></head>\n<body>\n"
+    b"<h1>404</h1><p>Page Not Found</p>\n</body>\n</html>\n"
+)
+
+
+def _retired() -> web.Response:
+    """What Hub answers since 2023-12-11 for the retired image API: a 404 HTML page."""
+    return web.Response(status=404, body=_RETIRED_PAGE, content_type="text/html")
 
 
 def _loads(raw: bytes) -> Any:

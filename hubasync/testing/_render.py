@@ -79,26 +79,50 @@ def image_tags(img: Image) -> list[dict[str, Any]]:
     ]
 
 
+_PLATFORMS = (("amd64", None), ("arm64", "v8"), ("arm", "v7"), ("ppc64le", None))
+
+
+def _platform(
+    img: Image, arch: str, variant: str | None, digest: str, size: int, status: str
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "architecture": arch,
+        "features": "",
+        "digest": digest,
+        "layers": [],
+        "os": img.os,
+        "os_features": "",
+        "size": size,
+        "status": status,
+        "last_pulled": _opt_ts(img.pulled),
+        "last_pushed": _opt_ts(img.pushed),
+    }
+    if variant is not None:
+        entry["variant"] = variant
+    return entry
+
+
 def tag_json(
     repo: Repository, tag: Tag, img: Image, active_from: float, user_ids: dict[str, int]
 ) -> dict[str, Any]:
-    """A latest-spec ``tag`` object (``images`` is one ``image`` object, as the spec says)."""
+    """A tag as today's Hub serves it: ``images`` is a list, one entry per platform (the
+    child manifests of a multi-arch image, else the image itself), each with its own status;
+    ``tag_status``/``tag_last_pushed``/``tag_last_pulled`` and ``digest`` (the index's for a
+    multi-arch image), except for a legacy tag (none of these) or one without ``digest``."""
     activity = tag.pushed if tag.pulled is None or tag.pushed >= tag.pulled else tag.pulled
     updater = user_ids.get(tag.pusher, 1)
-    return {
+    status = image_status(img, active_from)
+    if img.children:
+        share = img.size // len(img.children)
+        images = []
+        for i, child in enumerate(img.children):
+            arch, variant = _PLATFORMS[i % len(_PLATFORMS)]
+            images.append(_platform(img, arch, variant, child, share, status))
+    else:
+        images = [_platform(img, img.arch, None, img.digest, img.size, status)]
+    body: dict[str, Any] = {
         "id": tag.id,
-        "images": {
-            "architecture": img.arch,
-            "features": "",
-            "digest": img.digest,
-            "layers": [],
-            "os": img.os,
-            "os_features": "",
-            "size": img.size,
-            "status": image_status(img, active_from),
-            "last_pulled": _opt_ts(img.pulled),
-            "last_pushed": _opt_ts(img.pushed),
-        },
+        "images": images,
         "creator": updater,
         "last_updated": format_ts(tag.pushed),
         "last_updater": updater,
@@ -107,10 +131,22 @@ def tag_json(
         "repository": repo.id,
         "full_size": img.size,
         "v2": "true",
-        "status": "active" if activity >= active_from else "inactive",
-        "tag_last_pulled": _opt_ts(tag.pulled),
-        "tag_last_pushed": format_ts(tag.pushed),
+        "media_type": (
+            "application/vnd.oci.image.index.v1+json"
+            if img.children
+            else "application/vnd.docker.distribution.manifest.v2+json"
+        ),
+        "content_type": "image",
     }
+    if tag.legacy:
+        return body
+    tag_status = "active" if activity >= active_from else "inactive"
+    body["tag_status"] = tag_status
+    body["tag_last_pulled"] = _opt_ts(tag.pulled)
+    body["tag_last_pushed"] = format_ts(tag.pushed)
+    if tag.show_digest:
+        body["digest"] = img.digest
+    return body
 
 
 _MEDIA_TYPES = [
@@ -168,7 +204,10 @@ def repo_info_json(repo: Repository, level: int) -> dict[str, Any]:
         "media_types": list(_MEDIA_TYPES) if repo.images else [],
         "content_types": ["image"] if repo.images else [],
         "categories": [],
-        "immutable_tags_settings": {"enabled": False, "rules": []},
+        "immutable_tags_settings": {
+            "enabled": bool(repo.immutable_rules),
+            "rules": list(repo.immutable_rules),
+        },
         "storage_size": repo.storage_size(),
         "source": None,
     }

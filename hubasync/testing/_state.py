@@ -84,6 +84,12 @@ class FakeImage:
     to point at it. ``children`` are the digests of the platform manifests of a multi-arch
     image (they cannot be deleted directly and are not listed). Times are aware datetimes
     or unix seconds; ``last_pushed`` defaults to the server's current time.
+
+    Like today's Hub, the tag endpoints serve tag-level activity (``tag_status``,
+    ``tag_last_pushed``, ``tag_last_pulled``) and the tag's ``digest``. ``legacy_tags=True``
+    makes this image's tags look like tags pushed before Hub recorded that (late 2020): no
+    ``tag_*`` fields and no ``digest``; ``tag_digest=False`` leaves only the ``digest`` key
+    out (some recent tags on Hub have none).
     """
 
     digest: str
@@ -96,6 +102,8 @@ class FakeImage:
     size: int = 27_000_000
     architecture: str = "amd64"
     os: str = "linux"
+    legacy_tags: bool = False
+    tag_digest: bool = True
 
     def __post_init__(self) -> None:
         _check_digest(self.digest)
@@ -210,9 +218,13 @@ def _latest(a: float | None, b: float | None) -> float:
 
 
 class Tag:
-    """A current tag of a repository (internal)."""
+    """A current tag of a repository (internal).
 
-    __slots__ = ("digest", "id", "name", "pulled", "pushed", "pusher")
+    ``legacy``: served without ``tag_*`` fields and ``digest`` (a pre-2020 tag);
+    ``show_digest``: whether the ``digest`` key is served at all.
+    """
+
+    __slots__ = ("digest", "id", "legacy", "name", "pulled", "pushed", "pusher", "show_digest")
 
     def __init__(self, tag_id: int, name: str, digest: str, pushed: float, pusher: str) -> None:
         self.id = tag_id
@@ -221,6 +233,8 @@ class Tag:
         self.pushed = pushed
         self.pulled: float | None = None
         self.pusher = pusher
+        self.legacy = False
+        self.show_digest = True
 
 
 class Repository:
@@ -235,6 +249,7 @@ class Repository:
         "full_description",
         "id",
         "images",
+        "immutable_rules",
         "is_private",
         "modified",
         "name",
@@ -262,6 +277,7 @@ class Repository:
         self.pull_count = 0
         self.star_count = 0
         self.version = 0
+        self.immutable_rules: list[str] = []  # regular expressions; empty = feature off
         self._sorted: dict[str, tuple[int, list[Image]]] = {}
         self._activities: tuple[int, list[float]] = (-1, [])
 
@@ -298,6 +314,10 @@ class Repository:
     def storage_size(self) -> int:
         """Sum of the image sizes."""
         return sum(i.size for i in self.images.values())
+
+    def immutable(self, tag: str) -> bool:
+        """Whether ``tag`` matches one of the repository's immutable-tag rules (regexes)."""
+        return any(re.fullmatch(rule, tag) for rule in self.immutable_rules)
 
 
 class Namespace:
@@ -682,9 +702,14 @@ class HubState:
             if tag not in img.tags and tag not in img.old_tags:
                 img.old_tags.append(tag)
         for tag in image.tags:
+            if tag in repo.tags and repo.immutable(tag) and repo.tags[tag].digest != img.digest:
+                raise ValueError(f"tag {tag!r} of {repo.full_name} is immutable: it cannot move")
             self._move_tag(repo, img, tag, pushed, who)
+            current = repo.tags[tag]
+            current.legacy = image.legacy_tags
+            current.show_digest = image.tag_digest
             if pulled is not None:
-                repo.tags[tag].pulled = pulled
+                current.pulled = pulled
             if record:
                 self.record(
                     repo.namespace,
@@ -738,6 +763,29 @@ class HubState:
             tag.pulled = when
         repo.pull_count += 1
         repo.touch()
+
+    def delete_tag(self, repo: Repository, name: str, actor: str) -> None:
+        """Remove the tag ``name`` (its image stays, untagged, like on Hub)."""
+        tag = repo.tags.pop(name)
+        img = repo.images.get(tag.digest)
+        if img is not None:
+            if name in img.tags:
+                img.tags.remove(name)
+            if name not in img.old_tags:
+                img.old_tags.append(name)
+            img.changed()
+        now = self.now()
+        repo.modified = now
+        repo.touch()
+        self.record(
+            repo.namespace,
+            "repo.tag.delete",
+            repo.full_name,
+            actor,
+            {"digest": tag.digest, "tag": name},
+            f"deleted the tag {name} from the repository {repo.full_name}",
+            now,
+        )
 
     def delete_images(
         self,
