@@ -731,13 +731,7 @@ class HubState:
     def _move_tag(self, repo: Repository, img: Image, tag: str, pushed: float, who: str) -> None:
         current = repo.tags.get(tag)
         if current is not None and current.digest != img.digest:
-            old = repo.images.get(current.digest)
-            if old is not None:
-                if tag in old.tags:
-                    old.tags.remove(tag)
-                if tag not in old.old_tags:
-                    old.old_tags.append(tag)
-                old.changed()
+            _untag(repo.images.get(current.digest), tag)
         if tag in img.old_tags:
             img.old_tags.remove(tag)
         if tag not in img.tags:
@@ -767,13 +761,7 @@ class HubState:
     def delete_tag(self, repo: Repository, name: str, actor: str) -> None:
         """Remove the tag ``name`` (its image stays, untagged, like on Hub)."""
         tag = repo.tags.pop(name)
-        img = repo.images.get(tag.digest)
-        if img is not None:
-            if name in img.tags:
-                img.tags.remove(name)
-            if name not in img.old_tags:
-                img.old_tags.append(name)
-            img.changed()
+        _untag(repo.images.get(tag.digest), name)
         now = self.now()
         repo.modified = now
         repo.touch()
@@ -901,6 +889,17 @@ class HubState:
             log = self.audit[account] = AuditLog()
         when = self.now() if ts is None else ts
         log.add(Event(self.next_id(), when, account, action, name, actor, data, description))
+
+
+def _untag(img: Image | None, tag: str) -> None:
+    """``tag`` no longer points at ``img``: it becomes one of its historical tags."""
+    if img is None:
+        return
+    if tag in img.tags:
+        img.tags.remove(tag)
+    if tag not in img.old_tags:
+        img.old_tags.append(tag)
+    img.changed()
 
 
 def image_status(img: Image, active_from: float) -> str:
