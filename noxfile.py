@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the library."""
     session.install("-e", ".[test]")
-    session.run("mypy", "--strict", "hubasync")
+    session.run("mypy", "--strict", "hubasync", "tests/typing")
 
 
 @nox.session

@@ -223,7 +223,7 @@ async def own_cost(n: int, concurrency: int = CONCURRENCY) -> dict[str, float]:
     async with HubClient(
         base_url="http://127.0.0.1:9", requests_per_minute=100_000_000, max_concurrency=concurrency
     ) as hub:
-        hub.transport._session = _CannedSession(headers)  # type: ignore[assignment]
+        hub._transport._session = _CannedSession(headers)  # type: ignore[assignment]
 
         async def one() -> None:
             summary = await hub.images.summary(NAMESPACE, REPOSITORY)
@@ -233,7 +233,7 @@ async def own_cost(n: int, concurrency: int = CONCURRENCY) -> dict[str, float]:
         try:
             out = await _timed(n, concurrency, one)
         finally:
-            hub.transport._session = None  # nothing of ours to close
+            hub._transport._session = None  # nothing of ours to close
     out["cpu_us_per_request"] = out["cpu_s"] / n * 1e6
     return out
 

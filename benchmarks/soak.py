@@ -120,7 +120,7 @@ class Sample:
 
 def connections(hub: HubClient) -> tuple[int, int]:
     """Connections checked out of the pool, and idle ones kept in it."""
-    session = hub.transport._session
+    session = hub._transport._session
     if session is None or session.connector is None:
         return 0, 0
     connector: Any = session.connector
@@ -145,7 +145,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             server.add_repository(USER, f"repo{r}", images=images)
         # the listing order is the server's: learn it once, before faults and limits
         async with HubClient(
-            USER, SECRET, base_url=server.url, requests_per_minute=1_000_000
+            username=USER, secret=SECRET, base_url=server.url, requests_per_minute=1_000_000
         ) as clean:
             for r in range(REPOS):
                 found = await clean.images.list(USER, f"repo{r}").to_list()
@@ -161,8 +161,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         )
 
         async with HubClient(
-            USER,
-            SECRET,
+            username=USER,
+            secret=SECRET,
             base_url=server.url,
             max_concurrency=args.concurrency,
             timeout=args.timeout,

@@ -6,13 +6,12 @@ retries through tenacity, async pagination with prefetch, and bounded fan-out.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from ._client import HubClient
 from ._convert import to_dict, to_json
 from ._pagination import Page, Paginator
 from ._ratelimit import AdaptiveTokenBucket, BudgetUpdate, RateLimiter, RateLimitInfo
 from ._transport import ClientStats
+from ._version import __version__
 from .errors import (
     AuthenticationError,
     BadRequestError,

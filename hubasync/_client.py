@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 import os
+import warnings
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Unpack
 
 import aiohttp
-from yarl import URL
 
-from . import __version__
 from ._auth import Authenticator, TwoFactorCallable
 from ._clock import Clock, SystemClock
+from ._config import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE, ClientConfig, HubClientOptions
 from ._ratelimit import AdaptiveTokenBucket, RateLimiter, RateLimitInfo
 from ._transport import ClientStats, Transport
-from ._validate import check_positive, check_prefetch
+from ._version import __version__
+from .resources._base import Requester
 from .resources.access_tokens import AccessTokens
 from .resources.audit_logs import AuditLogs
 from .resources.auth import Auth
@@ -24,46 +27,7 @@ from .resources.org_access_tokens import OrgAccessTokens
 from .resources.orgs import Orgs
 from .resources.repositories import Repositories
 
-__all__ = ["DEFAULT_BASE_URL", "HubClient"]
-
-DEFAULT_BASE_URL = "https://hub.docker.com"
-DEFAULT_REQUESTS_PER_MINUTE = 180
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":  # not *.localhost: those may be resolved through DNS
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: object, *, allow_http: bool) -> URL:
-    if not isinstance(base_url, str | URL):
-        raise ValueError(f"base_url must be a string URL, got {type(base_url).__name__}")
-    try:
-        url = URL(str(base_url))
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"base_url {base_url!r} is not a URL; pass e.g. 'https://hub.docker.com'"
-        ) from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(
-            f"base_url {base_url!r} is not an http(s) URL with a host; pass e.g. "
-            "'https://hub.docker.com'"
-        )
-    if url.query_string or url.fragment or url.user or url.password:
-        raise ValueError(
-            f"base_url {base_url!r} must not carry a query, fragment or credentials; pass "
-            "credentials as username=/secret= instead"
-        )
-    if url.scheme == "http" and not allow_http and not _is_loopback(url.host):
-        raise ValueError(
-            f"base_url {base_url!r} uses plain http to a non-loopback host, which would send "
-            "credentials in clear text; use https, or pass allow_http=True if you mean it"
-        )
-    return url
+__all__ = ["DEFAULT_BASE_URL", "HubClient", "HubClientOptions"]
 
 
 class HubClient:
@@ -73,6 +37,10 @@ class HubClient:
 
         async with HubClient(username="me", secret="dckr_pat_...") as hub:
             summary = await hub.images.summary("me", "app")
+
+    Every argument is keyword-only. ``HubClient("me", "dckr_pat_...")`` (the pair
+    positionally, as before 0.2) still works but warns with a ``DeprecationWarning``: pass
+    ``username=`` and ``secret=``, which cannot be swapped by mistake.
 
     Args:
         username: Docker Hub user (or organization, for an org access token).
@@ -94,13 +62,20 @@ class HubClient:
         allow_http: allow plain ``http://`` to a non-loopback host (off: credentials would
             travel in clear text).
         clock: time source and sleeper (tests inject one; default: the system clock).
+        default_headers: headers sent with every request (e.g. a tracing header); they
+            cannot set ``Authorization``, ``User-Agent``, ``Host`` or the body's headers.
+        user_agent: appended to hubasync's own user agent (``hubasync/<version> <yours>``),
+            so Hub's logs show which tool sent the request.
     """
 
     def __init__(
         self,
+        _username: str | None = None,
+        _secret: str | None = None,
+        /,
+        *,
         username: str | None = None,
         secret: str | None = None,
-        *,
         token: str | None = None,
         two_factor: TwoFactorCallable | None = None,
         base_url: str = DEFAULT_BASE_URL,
@@ -114,104 +89,119 @@ class HubClient:
         session: aiohttp.ClientSession | None = None,
         allow_http: bool = False,
         clock: Clock | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        user_agent: str | None = None,
     ) -> None:
-        url = _check_base_url(base_url, allow_http=allow_http)
-        if token is not None and secret is not None:
-            raise ValueError(
-                "pass either token= (a ready bearer JWT) or username= and secret=, not both"
-            )
-        if secret is not None and not username:
-            raise ValueError("secret= needs username= (the Docker Hub user the secret belongs to)")
-        if username is not None and secret is None and token is None:
-            raise ValueError(
-                "username= needs secret= (a password or access token); or pass token= alone"
-            )
-        for name, value in (("username", username), ("secret", secret), ("token", token)):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise ValueError(f"{name} must be a non-empty string")
-        if two_factor is not None and not callable(two_factor):
-            raise ValueError("two_factor must be a callable returning the current TOTP code")
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
-            raise ValueError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
-        if max_concurrency < 1:
-            raise ValueError(
-                f"max_concurrency must be >= 1 (requests in flight at once), got {max_concurrency}"
-            )
-        if requests_per_minute is not None:
-            if isinstance(requests_per_minute, bool) or not isinstance(requests_per_minute, int):
-                raise ValueError(
-                    f"requests_per_minute must be a positive int, got {requests_per_minute!r}"
-                )
-            if requests_per_minute < 1:
-                raise ValueError(
-                    f"requests_per_minute must be >= 1, got {requests_per_minute}; to share a "
-                    "budget, pass rate_limiter= instead"
-                )
-            if rate_limiter is not None:
-                raise ValueError(
-                    "pass requests_per_minute= or rate_limiter=, not both: a shared limiter "
-                    "carries its own budget"
-                )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        check_positive(max_wait, "max_wait", allow_zero=True)
-        check_positive(timeout, "timeout")
-        check_prefetch(page_prefetch, param="page_prefetch")
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise ValueError("session must be an aiohttp.ClientSession")
-
-        self._username = username
-        self._base_url = url
-        self._max_concurrency = max_concurrency
-        self._page_prefetch = page_prefetch
-        self._clock = clock or SystemClock()
-        self._limiter: RateLimiter = rate_limiter or AdaptiveTokenBucket(
-            requests_per_minute=requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE,
-            clock=self._clock,
-        )
-        self._auth = Authenticator(
+        if _username is not None or _secret is not None:
+            username, secret = _positional_credentials(_username, _secret, username, secret)
+        config = ClientConfig(
             username=username,
             secret=secret,
             token=token,
             two_factor=two_factor,
+            base_url=base_url,
+            max_concurrency=max_concurrency,
+            requests_per_minute=requests_per_minute,
+            rate_limiter=rate_limiter,
+            max_retries=max_retries,
+            max_wait=max_wait,
+            timeout=timeout,
+            page_prefetch=page_prefetch,
+            session=session,
+            allow_http=allow_http,
+            clock=clock,
+            default_headers=default_headers,
+            user_agent=user_agent,
+        )
+        self._config = config
+        self._clock: Clock = config.clock or SystemClock()
+        self._limiter: RateLimiter = config.rate_limiter or AdaptiveTokenBucket(
+            requests_per_minute=config.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE,
+            clock=self._clock,
+        )
+        self._auth = Authenticator(
+            username=config.username,
+            secret=config.secret,
+            token=config.token,
+            two_factor=config.two_factor,
             clock=self._clock.time,
         )
+        agent = f"hubasync/{__version__}"
+        if config.user_agent:
+            agent = f"{agent} {config.user_agent}"
         self._transport = Transport(
-            base_url=url,
-            session=session,
-            max_concurrency=max_concurrency,
+            base_url=config.url,
+            session=config.session,
+            max_concurrency=config.max_concurrency,
             limiter=self._limiter,
             authenticator=self._auth,
-            timeout=float(timeout),
-            max_retries=max_retries,
-            max_wait=float(max_wait),
+            timeout=float(config.timeout),
+            max_retries=config.max_retries,
+            max_wait=float(config.max_wait),
             clock=self._clock,
-            user_agent=f"hubasync/{__version__}",
+            user_agent=agent,
+            headers=config.headers,
         )
-        #: Image management (Advanced Image Management API): summary, list, tags, delete.
-        self.images = Images(self)
-        #: Personal access tokens of the authenticated user.
-        self.access_tokens = AccessTokens(self)
-        #: Audit log events and actions of an account.
-        self.audit_logs = AuditLogs(self)
-        #: Organization settings.
-        self.orgs = Orgs(self)
-        #: Repositories and their tags.
-        self.repositories = Repositories(self)
-        #: The raw login endpoints (login, 2FA login, token exchange).
-        self.auth = Auth(self)
-        #: Organization access tokens.
-        self.org_access_tokens = OrgAccessTokens(self)
-        #: Organization groups (teams) and their members.
-        self.groups = Groups(self)
+        self._requester = Requester(
+            request=self._transport.request,
+            page_prefetch=config.page_prefetch,
+            max_concurrency=config.max_concurrency,
+            label=repr(self),
+        )
+
+    # -- resources: built on first use, each with the narrow requester only ----------------
+    @functools.cached_property
+    def images(self) -> Images:
+        """Image management (Advanced Image Management API): summary, list, tags, delete."""
+        return Images(self._requester)
+
+    @functools.cached_property
+    def access_tokens(self) -> AccessTokens:
+        """Personal access tokens of the authenticated user."""
+        return AccessTokens(self._requester)
+
+    @functools.cached_property
+    def audit_logs(self) -> AuditLogs:
+        """Audit log events and actions of an account."""
+        return AuditLogs(self._requester)
+
+    @functools.cached_property
+    def orgs(self) -> Orgs:
+        """Organization settings."""
+        return Orgs(self._requester)
+
+    @functools.cached_property
+    def repositories(self) -> Repositories:
+        """Repositories and their tags."""
+        return Repositories(self._requester)
+
+    @functools.cached_property
+    def auth(self) -> Auth:
+        """The raw login endpoints (login, 2FA login, token exchange)."""
+        return Auth(
+            self._requester,
+            send_login=self._transport.send_login_raw,
+            login_failed=self._transport.login_failed,
+        )
+
+    @functools.cached_property
+    def org_access_tokens(self) -> OrgAccessTokens:
+        """Organization access tokens."""
+        return OrgAccessTokens(self._requester)
+
+    @functools.cached_property
+    def groups(self) -> Groups:
+        """Organization groups (teams) and their members."""
+        return Groups(self._requester)
 
     @classmethod
-    def from_env(cls, **kwargs: object) -> HubClient:
+    def from_env(cls, **kwargs: Unpack[HubClientOptions]) -> HubClient:
         """A client from ``DOCKERHUB_USERNAME``/``DOCKERHUB_TOKEN`` (+ ``HUBASYNC_BASE_URL``).
 
-        Missing variables mean an anonymous client. Keyword arguments override.
+        Missing variables mean an anonymous client. Keyword arguments (any of
+        ``HubClient``'s, checked by type checkers) override the environment.
         """
-        env: dict[str, object] = {}
+        env: HubClientOptions = {}
         username = os.environ.get("DOCKERHUB_USERNAME") or None
         secret = os.environ.get("DOCKERHUB_TOKEN") or None
         if username and secret:
@@ -224,11 +214,12 @@ class HubClient:
         if base_url:
             env["base_url"] = base_url
         env.update(kwargs)
-        return cls(**env)  # type: ignore[arg-type]
+        return cls(**env)
 
     def __repr__(self) -> str:
-        who = self._username or ("<token>" if self._auth.is_authenticated else "anonymous")
-        return f"<HubClient {who} @ {self._base_url}>"
+        config = self._config
+        who = config.username or ("<token>" if config.token is not None else "anonymous")
+        return f"<HubClient {who} @ {config.url}>"
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -252,7 +243,7 @@ class HubClient:
     @property
     def base_url(self) -> str:
         """The Hub address every request goes to."""
-        return str(self._base_url)
+        return str(self._config.url)
 
     @property
     def rate_limit(self) -> RateLimitInfo | None:
@@ -272,14 +263,30 @@ class HubClient:
     @property
     def max_concurrency(self) -> int:
         """Requests in flight at once across every task using this client."""
-        return self._max_concurrency
+        return self._config.max_concurrency
 
     @property
     def page_prefetch(self) -> int:
         """The default ``prefetch`` of list iterators."""
-        return self._page_prefetch
+        return self._config.page_prefetch
 
-    @property
-    def transport(self) -> Transport:
-        """Internal: the transport resources send through."""
-        return self._transport
+
+def _positional_credentials(
+    pos_username: str | None,
+    pos_secret: str | None,
+    username: str | None,
+    secret: str | None,
+) -> tuple[str | None, str | None]:
+    """The deprecated ``HubClient(username, secret)`` form, mapped onto the keywords."""
+    if username is not None or (pos_secret is not None and secret is not None):
+        raise ValueError(
+            "credentials given both positionally and as keywords; pass only "
+            "HubClient(username=..., secret=...)"
+        )
+    warnings.warn(
+        "HubClient(username, secret) with positional arguments is deprecated; pass "
+        "HubClient(username=..., secret=...) (keywords cannot be swapped by mistake)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return pos_username, pos_secret if pos_secret is not None else secret

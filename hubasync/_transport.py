@@ -165,6 +165,7 @@ class Transport:
         max_wait: float,
         clock: Clock,
         user_agent: str,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.base_url = base_url
         self._base = str(base_url).rstrip("/")
@@ -178,7 +179,8 @@ class Transport:
         self._max_retries = max_retries
         self._max_wait = max_wait
         self._clock = clock
-        self._headers = {"Accept": "application/json", "User-Agent": user_agent}
+        # The caller's default headers (checked: no Authorization or User-Agent among them).
+        self._headers = {"Accept": "application/json", **(headers or {}), "User-Agent": user_agent}
         # A caller's session gets our timeout per request; ours has it as its default.
         self._per_request: dict[str, Any] = {} if session is None else {"timeout": self._timeout}
         self.skew = SkewEstimator()

@@ -75,7 +75,7 @@ def seed(server: FakeHub) -> None:
 @contextlib.asynccontextmanager
 async def client(server: FakeHub, secret: str = PAT, **options: object) -> AsyncIterator[HubClient]:
     options.setdefault("requests_per_minute", 1_000_000)
-    async with HubClient("alice", secret, base_url=server.url, **options) as hub:  # type: ignore[arg-type]
+    async with HubClient(username="alice", secret=secret, base_url=server.url, **options) as hub:  # type: ignore[arg-type]
         yield hub
 
 
@@ -177,7 +177,10 @@ async def test_aggregates_match_hub_on_generated_data() -> None:
     assert data is not None
     async with server:
         async with HubClient(
-            data.username, data.pat, base_url=server.url, requests_per_minute=1_000_000
+            username=data.username,
+            secret=data.pat,
+            base_url=server.url,
+            requests_per_minute=1_000_000,
         ) as hub:
             report = AuditReport(keep_top=3)
             audits = []

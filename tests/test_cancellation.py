@@ -60,7 +60,7 @@ async def cancel(task: asyncio.Task[Any]) -> None:
 
 def assert_clean(hub: HubClient) -> None:
     """Nothing checked out of the pool; every limiter reservation given back."""
-    session = hub.transport._session
+    session = hub._transport._session
     if session is not None and session.connector is not None:
         assert not session.connector._acquired, "a connection was not returned to the pool"
     limiter: Any = hub.rate_limiter
@@ -100,13 +100,15 @@ def no_leftovers() -> Any:
 async def test_cancel_while_waiting_for_a_concurrency_slot(server: FakeHub) -> None:
     before = client_tasks()
     server.inject(Fault.latency(0.3, path="/images-summary$", times=1))
-    async with HubClient(USER, PAT, base_url=server.url, max_concurrency=1, **FAST) as hub:
+    async with HubClient(
+        username=USER, secret=PAT, base_url=server.url, max_concurrency=1, **FAST
+    ) as hub:
         await hub.login()
         server.reset_log()
         holder = asyncio.ensure_future(hub.images.summary(USER, REPO))
         await until(lambda: hub.rate_limiter.in_flight == 1)  # type: ignore[attr-defined]
         waiter = asyncio.ensure_future(hub.repositories.get(USER, REPO))
-        slots = hub.transport._slots
+        slots = hub._transport._slots
         assert slots is not None
         await until(lambda: bool(getattr(slots, "_waiters", None)))
         await cancel(waiter)
@@ -192,10 +194,10 @@ async def test_closing_the_client_under_a_waiting_request_says_so(server: FakeHu
 async def test_cancel_mid_request(server: FakeHub) -> None:
     server.inject(Fault.latency(0.5, path="/images-summary$", times=1))
     before = client_tasks()
-    async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
         await hub.login()
         task = asyncio.ensure_future(hub.images.summary(USER, REPO))
-        session = hub.transport._session
+        session = hub._transport._session
         assert session is not None and session.connector is not None
         connector = session.connector
         await until(lambda: bool(connector._acquired))  # the request is on the wire
@@ -211,7 +213,7 @@ async def test_cancel_mid_request(server: FakeHub) -> None:
 async def test_cancel_mid_pagination(server: FakeHub, prefetch: int) -> None:
     server.inject(Fault.latency(0.05, path="/images$"))
     before = client_tasks()
-    async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
         await hub.login()
         seen: list[str] = []
 
@@ -260,7 +262,7 @@ async def test_plain_break_then_close_leaves_nothing(server: FakeHub) -> None:
     before = client_tasks()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+        async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
             async for image in hub.images.list(USER, REPO, page_size=5, prefetch=8):
                 if image.digest:
                     break  # no aclosing: the generator is finalised by the loop
@@ -272,7 +274,7 @@ async def test_plain_break_then_close_leaves_nothing(server: FakeHub) -> None:
 async def test_cancel_mid_login_then_log_in_fine(server: FakeHub) -> None:
     server.inject(Fault.latency(0.5, path="^/v2/auth/token$", times=1))
     before = client_tasks()
-    async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
         first = asyncio.ensure_future(hub.images.summary(USER, REPO))
         await until(lambda: server.logins == 1)  # the login is on the wire
         others = [asyncio.ensure_future(hub.repositories.get(USER, REPO)) for _ in range(5)]
@@ -342,8 +344,8 @@ async def test_random_cancellation_leaves_nothing(server: FakeHub, seed: int) ->
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with HubClient(
-            USER,
-            PAT,
+            username=USER,
+            secret=PAT,
             base_url=server.url,
             max_concurrency=rng.choice([1, 2, 4, 16]),
             requests_per_minute=rng.choice([3000, 1_000_000]),

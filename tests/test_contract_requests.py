@@ -44,7 +44,7 @@ def _is_latest_only(path: str) -> bool:
 async def _drive_every_operation(server: FakeHub) -> None:
     old = digest_of("old")
     async with HubClient(
-        "alice", "dckr_pat_alice", base_url=server.url, requests_per_minute=10**6
+        username="alice", secret="dckr_pat_alice", base_url=server.url, requests_per_minute=10**6
     ) as hub:
         since = datetime.now(UTC) - timedelta(days=30)
         await hub.images.summary("acme", "app", active_from=since)
@@ -99,8 +99,8 @@ async def _drive_every_operation(server: FakeHub) -> None:
         await hub.repositories.tags("acme", "app", page_size=10).to_list()
         await hub.repositories.tag("acme", "app", "latest")
     async with HubClient(
-        "bob",
-        "hunter2",
+        username="bob",
+        secret="hunter2",
         base_url=server.url,
         two_factor=lambda: "123456",
         requests_per_minute=10**6,

@@ -289,7 +289,7 @@ def seed(server: FakeHub) -> None:
 
 async def baseline(server: FakeHub) -> list[str]:
     """The image digests in server order, read without faults."""
-    async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
         return [i.digest for i in await hub.images.list(USER, REPO).to_list()]
 
 
@@ -345,7 +345,7 @@ def assert_typed(exc: BaseException, expect: Expect, op: Op) -> None:
 
 
 def assert_no_leak(hub: HubClient) -> None:
-    session = hub.transport._session
+    session = hub._transport._session
     if session is not None and session.connector is not None:
         assert not session.connector._acquired
     assert hub.rate_limiter.in_flight == 0  # type: ignore[attr-defined]
@@ -383,7 +383,7 @@ async def run_case(env: Env, case: FaultCase, op: Op) -> None:
         scripted.default = rewriting_proxy(server.url, proxy_session, case.garbage)
         base_url = scripted.url
     try:
-        async with HubClient(USER, PAT, base_url=base_url, **options) as hub:
+        async with HubClient(username=USER, secret=PAT, base_url=base_url, **options) as hub:
             await hub.login()
             if case.exhaust:
                 server.configure_rate_limit(
@@ -467,7 +467,9 @@ async def test_delete_images_is_never_sent_twice_after_it_may_have_run(
     server.add_repository(
         USER, "old", images=[FakeImage(victim, last_pushed=year_ago, last_pulled=year_ago)]
     )
-    async with HubClient(USER, PAT, base_url=server.url, clock=env.clock, **FAST) as hub:
+    async with HubClient(
+        username=USER, secret=PAT, base_url=server.url, clock=env.clock, **FAST
+    ) as hub:
         await hub.login()
         server.reset_log()
         server.inject(fault)
@@ -494,7 +496,9 @@ async def test_token_delete_retried_after_a_lost_answer_is_not_an_error(env: Env
     """
     server = env.server
     victim = server.add_access_token(USER, label="victim")
-    async with HubClient(USER, PAT, base_url=server.url, timeout=0.3, **FAST) as hub:
+    async with HubClient(
+        username=USER, secret=PAT, base_url=server.url, timeout=0.3, **FAST
+    ) as hub:
         await hub.login()
         # two slow answers: the first attempt is processed after the client gave up on it
         server.inject(Fault.latency(0.5, times=2, method="DELETE"))
@@ -514,7 +518,7 @@ async def test_an_html_404_mid_listing_does_not_silently_drop_items(
 ) -> None:
     server = env.server
     want = await baseline(server)
-    async with HubClient(USER, PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username=USER, secret=PAT, base_url=server.url, **FAST) as hub:
         got: list[str] = []
         try:
             pages = hub.images.list(USER, REPO, page_size=PAGE, prefetch=prefetch).pages()
@@ -554,7 +558,7 @@ async def test_a_429_beyond_max_wait_fails_every_call_fast_until_the_pause_ends(
         srv.then(reply(429, {"detail": "slow down", "txnid": "tx-429"}, headers=headers))
         get = Request(operation="t.get", method="GET", path="/v2/x")
         with pytest.raises(RateLimitError) as info:
-            await hub.transport.request(get)
+            await hub._transport.request(get)
         assert "max_wait" in str(info.value) and info.value.txnid == "tx-429"
         paused = hub.rate_limiter.paused_until  # type: ignore[attr-defined]
         # every request is held until the hint, but an absurd hint for an hour at most
@@ -562,14 +566,14 @@ async def test_a_429_beyond_max_wait_fails_every_call_fast_until_the_pause_ends(
         before = clock.jumped
         # the others fail at once, without sending into the block Hub announced...
         results = await asyncio.gather(
-            *(hub.transport.request(get) for _ in range(5)), return_exceptions=True
+            *(hub._transport.request(get) for _ in range(5)), return_exceptions=True
         )
         assert all(isinstance(r, RateLimitError) for r in results), results
         assert all(r.retry_at is not None and r.retry_at >= paused - 0.01 for r in results)  # type: ignore[union-attr]
         assert len(srv.seen) == 1 and clock.jumped == before  # nothing sent, nothing slept
         # ...and once the pause is over, one request probes Hub again
         await clock.sleep(paused - clock.time())
-        resp = await hub.transport.request(get)
+        resp = await hub._transport.request(get)
         assert resp.data == {"ok": True}
         assert len(srv.seen) == 2
 
@@ -593,10 +597,10 @@ async def test_a_budget_wait_beyond_max_wait_raises_at_once_with_the_reset() -> 
             )
         )
         get = Request(operation="t.get", method="GET", path="/v2/x")
-        await hub.transport.request(get)
+        await hub._transport.request(get)
         before = clock.jumped
         with pytest.raises(RateLimitError, match="max_wait=2") as info:
-            await hub.transport.request(get)
+            await hub._transport.request(get)
         assert info.value.retry_at is not None and abs(info.value.retry_at - reset) < 2.0
         assert info.value.operation == "t.get" and str(info.value).startswith("t.get: ")
         assert len(srv.seen) == 1 and clock.jumped == before  # not sent, not slept
@@ -628,7 +632,7 @@ async def test_a_limiter_without_max_wait_is_bounded_by_a_timeout() -> None:
         await limiter.pause_until(time.time() + 3600)
         get = Request(operation="t.get", method="GET", path="/v2/x")
         with pytest.raises(RateLimitError, match=r"max_wait=0.2"):
-            await hub.transport.request(get)
+            await hub._transport.request(get)
         assert srv.seen == []
 
 
@@ -639,7 +643,7 @@ async def test_waited_s_adds_up_every_concurrent_wait() -> None:
         HubClient(base_url=srv.url, clock=clock, requests_per_minute=60) as hub,
     ):
         get = Request(operation="t.get", method="GET", path="/v2/x")
-        await asyncio.gather(*(hub.transport.request(get) for _ in range(15)))
+        await asyncio.gather(*(hub._transport.request(get) for _ in range(15)))
         assert len(srv.seen) == 15
         # a burst of 10, then one a second: 1 + 2 + 3 + 4 + 5 s of waiting in all
         assert hub.stats.waited_s == pytest.approx(15.0, abs=0.5)
@@ -667,7 +671,7 @@ async def test_a_429_with_a_garbage_hint_is_retried_after_a_bounded_wait(
     clock = JumpClock()
     async with Scripted() as srv, HubClient(base_url=srv.url, clock=clock, **FAST) as hub:
         srv.then(reply(429, {"detail": "slow down"}, headers={name: value}))
-        resp = await hub.transport.request(Request(operation="t.get", method="GET", path="/v2/x"))
+        resp = await hub._transport.request(Request(operation="t.get", method="GET", path="/v2/x"))
         assert resp.data == {"ok": True}
         assert hub.stats.rate_limited == 1
         # a garbage hint falls back to backoff: a second or so, never hours

@@ -162,7 +162,7 @@ def _on_429(headers: dict[str, str], max_wait: float) -> tuple[float, list[float
             clock=clock,
             max_wait=max_wait,
         )
-        transport = hub.transport
+        transport = hub._transport
         info = RateLimitInfo.from_headers(headers, clock.time())
         transport._learn(info, clock.time() - 0.05, clock.time())
         req = Request(operation="fuzz.get", method="GET", path="/v2/x")

@@ -50,7 +50,9 @@ async def exhaust(server: FakeHub, token: str, n: int) -> None:
 
 @pytest.mark.parametrize("prefetch", [1, 4, 16])
 async def test_images_list_exact_under_prefetch(server: FakeHub, prefetch: int) -> None:
-    async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_alice", base_url=server.url, **FAST
+    ) as hub:
         got = await hub.images.list("alice", "app", page_size=7, prefetch=prefetch).to_list()
     expected = server.image_digests("alice", "app")
     assert sorted(i.digest for i in got) == sorted(expected)
@@ -59,13 +61,15 @@ async def test_images_list_exact_under_prefetch(server: FakeHub, prefetch: int) 
 
 async def test_early_break_returns_every_connection(server: FakeHub) -> None:
     server.inject(Fault("latency", latency_s=0.05, path="/images$"))
-    async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_alice", base_url=server.url, **FAST
+    ) as hub:
         paginator = hub.images.list("alice", "app", page_size=10, prefetch=8)
         async with paginator:
             async for image in paginator:
                 if image.digest:
                     break
-        session = hub.transport._session
+        session = hub._transport._session
         assert session is not None
         connector = session.connector
         assert connector is not None
@@ -77,7 +81,7 @@ async def test_window_budget_is_used_without_over_limit_sends() -> None:
     async with FakeHub(image_api=True, rate_limit=25, window_s=1.0) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
-        async with HubClient("alice", "dckr_pat_alice", base_url=server.url) as hub:
+        async with HubClient(username="alice", secret="dckr_pat_alice", base_url=server.url) as hub:
             results = await asyncio.gather(*(hub.images.summary("alice", "app") for _ in range(70)))
         assert len(results) == 70
         assert server.over_limit == 0
@@ -110,7 +114,9 @@ async def test_429_pauses_every_request_until_the_window_resets(hint: str) -> No
 
 async def test_plain_text_hap429_is_retried(server: FakeHub) -> None:
     server.inject(Fault("hap429", times=2))
-    async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_alice", base_url=server.url, **FAST
+    ) as hub:
         summary = await hub.images.summary("alice", "app")
     assert summary.statistics.total == 230
     assert hub.stats.rate_limited == 2
@@ -121,9 +127,9 @@ async def test_server_clock_skew_does_not_break_the_budget(skew: float) -> None:
     async with FakeHub(image_api=True, rate_limit=10, window_s=1.0, clock_skew_s=skew) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
-        async with HubClient("alice", "dckr_pat_alice", base_url=server.url) as hub:
+        async with HubClient(username="alice", secret="dckr_pat_alice", base_url=server.url) as hub:
             await asyncio.gather(*(hub.images.summary("alice", "app") for _ in range(25)))
-            lo_hi = hub.transport.skew.bounds
+            lo_hi = hub._transport.skew.bounds
         assert server.over_limit == 0
         assert lo_hi is not None and lo_hi[0] - 0.5 <= skew <= lo_hi[1] + 0.5
 
@@ -131,20 +137,22 @@ async def test_server_clock_skew_does_not_break_the_budget(skew: float) -> None:
 async def test_password_login_with_two_factor(server: FakeHub) -> None:
     server.add_user("bob", "hunter2", totp="123456")
     async with HubClient(
-        "bob", "hunter2", base_url=server.url, two_factor=lambda: "123456", **FAST
+        username="bob", secret="hunter2", base_url=server.url, two_factor=lambda: "123456", **FAST
     ) as hub:
         await hub.login()
         await hub.repositories.get("bob", "bob") if await hub.repositories.exists(
             "bob", "bob"
         ) else None
     assert server.logins >= 1
-    async with HubClient("bob", "hunter2", base_url=server.url, **FAST) as hub:
+    async with HubClient(username="bob", secret="hunter2", base_url=server.url, **FAST) as hub:
         with pytest.raises(TwoFactorRequiredError):
             await hub.images.summary("alice", "app")
 
 
 async def test_wrong_secret_fails_once_and_is_not_hammered(server: FakeHub) -> None:
-    async with HubClient("alice", "dckr_pat_wrong", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_wrong", base_url=server.url, **FAST
+    ) as hub:
         for _ in range(3):
             with pytest.raises(AuthenticationError) as info:
                 await hub.images.summary("alice", "app")
@@ -156,7 +164,9 @@ async def test_token_refreshed_before_expiry() -> None:
     async with FakeHub(image_api=True, token_lifetime_s=2.0) as server:
         server.add_user("alice", "pw", pats=["dckr_pat_alice"])
         server.add_repository("alice", "app", images=[FakeImage(digest_of("x"), tags=["t"])])
-        async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
+        async with HubClient(
+            username="alice", secret="dckr_pat_alice", base_url=server.url, **FAST
+        ) as hub:
             await hub.images.summary("alice", "app")
             await asyncio.sleep(1.6)  # past 75 % of a 2 s token
             await hub.images.summary("alice", "app")
@@ -176,7 +186,9 @@ async def test_anonymous_paging_past_1000_needs_auth() -> None:
 
 
 async def test_foreign_next_links_are_never_followed(server: FakeHub) -> None:
-    async with HubClient("alice", "dckr_pat_alice", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_alice", base_url=server.url, **FAST
+    ) as hub:
         await hub.images.list("alice", "app", page_size=50).to_list()
     # FakeHub's next links point at https://hub.docker.com, like Hub's and Prism's do
     assert all(r.path.startswith("/v2/") for r in server.requests)

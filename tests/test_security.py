@@ -80,8 +80,8 @@ class Evidence:
             ("stats.vars", vars(hub.stats) if hasattr(hub.stats, "__dict__") else hub.stats),
             ("rate_limit", hub.rate_limit),
             ("rate_limiter", hub.rate_limiter),
-            ("transport", hub.transport),
-            ("auth", hub.transport.auth),
+            ("transport", hub._transport),
+            ("auth", hub._transport.auth),
             ("images", hub.images),
             ("access_tokens", hub.access_tokens),
             ("raw-auth", hub.auth),
@@ -107,7 +107,7 @@ async def server() -> AsyncIterator[FakeHub]:
 
 
 def bearer(hub: HubClient) -> str:
-    state = hub.transport.auth._state
+    state = hub._transport.auth._state
     assert state is not None
     return state.token
 
@@ -133,7 +133,7 @@ async def test_no_secret_in_any_repr_log_error_or_stats(
 
     # password + 2FA: login, use, create a PAT (its secret is in .token, nowhere else)
     async with HubClient(
-        "bob", PASSWORD, two_factor=lambda: TOTP, base_url=server.url, **FAST
+        username="bob", secret=PASSWORD, two_factor=lambda: TOTP, base_url=server.url, **FAST
     ) as hub:
         await hub.login()
         secrets["bob_jwt"] = bearer(hub)
@@ -152,7 +152,7 @@ async def test_no_secret_in_any_repr_log_error_or_stats(
         Fault.reset(times=1, path="images-summary"),
         Fault.hap429(times=1, path="images-summary"),
     )
-    async with HubClient("alice", ALICE_PAT, base_url=server.url, **FAST) as hub:
+    async with HubClient(username="alice", secret=ALICE_PAT, base_url=server.url, **FAST) as hub:
         await hub.images.summary("alice", "app")
         secrets["alice_jwt"] = bearer(hub)
         server.inject(Fault.error(500, path="images-summary"))
@@ -264,7 +264,9 @@ async def test_a_login_answer_echoing_the_secret_does_not_leak_it(
 ) -> None:
     async with Scripted() as srv:
         srv.default = lambda request: _echo(request, status, as_json)
-        async with HubClient("bob", secret, base_url=srv.url, max_wait=0.0, **FAST) as hub:
+        async with HubClient(
+            username="bob", secret=secret, base_url=srv.url, max_wait=0.0, **FAST
+        ) as hub:
             with pytest.raises(HubError) as info:
                 await hub.login()
     assert srv.seen  # the login was sent, and answered with the secret in it
@@ -296,7 +298,12 @@ async def test_a_2fa_answer_echoing_the_temporary_token_does_not_leak_it() -> No
         srv.then(reply(401, need_2fa))
         srv.default = lambda request: _echo(request, 500, True)
         async with HubClient(
-            "bob", PASSWORD, base_url=srv.url, two_factor=lambda: TOTP, max_retries=0, **FAST
+            username="bob",
+            secret=PASSWORD,
+            base_url=srv.url,
+            two_factor=lambda: TOTP,
+            max_retries=0,
+            **FAST,
         ) as hub:
             with pytest.raises(HubError) as info:
                 await hub.login()
@@ -318,11 +325,13 @@ async def test_a_refused_ready_token_says_to_pass_a_new_one() -> None:
 
 
 async def test_login_errors_name_their_route_and_the_right_remedy(server: FakeHub) -> None:
-    async with HubClient("alice", "dckr_pat_WRONG", base_url=server.url, **FAST) as hub:
+    async with HubClient(
+        username="alice", secret="dckr_pat_WRONG", base_url=server.url, **FAST
+    ) as hub:
         with pytest.raises(AuthenticationError, match=r"^auth\.token: login failed"):
             await hub.login()
     async with HubClient(
-        "bob", PASSWORD, base_url=server.url, two_factor=lambda: "000000", **FAST
+        username="bob", secret=PASSWORD, base_url=server.url, two_factor=lambda: "000000", **FAST
     ) as hub:
         with pytest.raises(AuthenticationError) as info:
             await hub.login()
@@ -563,7 +572,7 @@ async def test_traversal_and_injection_in_any_path_parameter_is_refused_before_s
 async def test_free_text_filters_are_encoded_not_injected(nothing_sent: list[Any]) -> None:
     # free-text filters travel in the query, percent-encoded: they cannot add parameters
     async with HubClient(token="tok") as hub:
-        transport = hub.transport
+        transport = hub._transport
         url = transport.url_for(
             "/v2/auditlogs/alice",
             {
@@ -590,7 +599,9 @@ async def test_an_expiry_in_the_past_is_refused_before_sending(nothing_sent: lis
 async def test_an_echoed_secret_is_caught_in_its_escaped_forms(status: int, password: str) -> None:
     async with Scripted() as srv:
         srv.default = reply(status, {"detail": f"bad password {password}"})
-        async with HubClient("bob", password, base_url=srv.url, max_retries=0, **FAST) as hub:
+        async with HubClient(
+            username="bob", secret=password, base_url=srv.url, max_retries=0, **FAST
+        ) as hub:
             with pytest.raises(HubError) as info:
                 await hub.login()
     seen = Evidence()
@@ -603,7 +614,7 @@ async def test_an_echoed_secret_is_caught_in_its_escaped_forms(status: int, pass
 async def test_redaction_does_not_point_at_the_secret_among_the_messages_words() -> None:
     async with Scripted() as srv:
         srv.default = reply(401, {"detail": "Incorrect authentication credentials"})
-        async with HubClient("bob", "secret", base_url=srv.url, **FAST) as hub:
+        async with HubClient(username="bob", secret="secret", base_url=srv.url, **FAST) as hub:
             with pytest.raises(AuthenticationError) as info:
                 await hub.login()
     assert "check the username and secret" in str(info.value)  # not "... and <redacted>"
@@ -619,8 +630,8 @@ async def test_a_login_5xx_echoing_a_short_password_or_the_2fa_code_does_not_lea
         srv.then(reply(401, need_2fa))
         srv.default = lambda request: _echo(request, status, True)
         async with HubClient(
-            "bob", password, base_url=srv.url, two_factor=lambda: code, max_retries=0,
-            max_wait=0.0, **FAST,
+            username="bob", secret=password, base_url=srv.url, two_factor=lambda: code,
+            max_retries=0, max_wait=0.0, **FAST,
         ) as hub:  # fmt: skip
             with pytest.raises(HubError) as info:
                 await hub.login()
@@ -630,7 +641,7 @@ async def test_a_login_5xx_echoing_a_short_password_or_the_2fa_code_does_not_lea
     async with Scripted() as srv:
         srv.default = lambda request: _echo(request, status, True)
         async with HubClient(
-            "bob", password, base_url=srv.url, max_retries=0, max_wait=0.0, **FAST
+            username="bob", secret=password, base_url=srv.url, max_retries=0, max_wait=0.0, **FAST
         ) as hub:
             with pytest.raises(HubError) as info:
                 await hub.login()

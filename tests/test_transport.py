@@ -39,7 +39,7 @@ def post(path: str = "/v2/access-tokens") -> Request:
 async def test_ok_json_and_query_encoding() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(reply(200, {"x": 1}))
-        resp = await hub.transport.request(
+        resp = await hub._transport.request(
             get(params={"flag": True, "off": False, "none": None, "n": 3, "s": "a b"})
         )
         assert resp.data == {"x": 1}
@@ -50,7 +50,7 @@ async def test_ok_json_and_query_encoding() -> None:
 async def test_idempotent_get_retries_5xx(status: int) -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(reply(status), reply(status), reply(200, {"ok": 1}))
-        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert (await hub._transport.request(get())).data == {"ok": 1}
         assert hub.stats.retries == 2 and hub.stats.requests == 3
 
 
@@ -58,7 +58,7 @@ async def test_creating_post_is_not_retried_after_5xx() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(reply(503), reply(200))
         with pytest.raises(ServerError, match="Hub's side"):
-            await hub.transport.request(post())
+            await hub._transport.request(post())
         assert len(srv.seen) == 1
 
 
@@ -66,7 +66,7 @@ async def test_max_retries_bounds_5xx() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=2, **FAST) as hub:
         srv.default = reply(500, {"detail": "boom"})
         with pytest.raises(ServerError) as info:
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert len(srv.seen) == 3
         assert info.value.status == 500
 
@@ -76,7 +76,7 @@ async def test_4xx_never_retried(status: int) -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.default = reply(status, {"detail": "no"})
         with pytest.raises(HubError) as info:
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert info.value.status == status
         assert len(srv.seen) == 1
 
@@ -84,35 +84,35 @@ async def test_4xx_never_retried(status: int) -> None:
 async def test_truncated_body_is_a_transport_fault_retried_for_get() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(truncated(), reply(200, {"ok": 1}))
-        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert (await hub._transport.request(get())).data == {"ok": 1}
 
 
 async def test_truncated_body_on_post_is_not_retried() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(truncated(), reply(200))
         with pytest.raises(TransportError, match="may have been processed"):
-            await hub.transport.request(post())
+            await hub._transport.request(post())
         assert len(srv.seen) == 1
 
 
 async def test_reset_connection_retried_for_get() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(reset(), reply(200, {"ok": 2}))
-        assert (await hub.transport.request(get())).data == {"ok": 2}
+        assert (await hub._transport.request(get())).data == {"ok": 2}
 
 
 async def test_complete_non_json_body_is_a_validation_error_not_retried() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.default = reply(200, "<html>oops</html>", {"Content-Type": "text/html"})
         with pytest.raises(ResponseValidationError):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert len(srv.seen) == 1
 
 
 async def test_connection_refused_is_transport_error() -> None:
     async with HubClient(base_url="http://127.0.0.1:9", max_retries=1, **FAST) as hub:
         with pytest.raises(TransportError, match="no usable response"):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
 
 
 def _hint_headers(form: str, seconds: float) -> dict[str, str]:
@@ -135,7 +135,7 @@ async def test_429_waits_for_the_hint_then_succeeds(form: str) -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.then(reply(429, {"detail": "Rate limit exceeded"}, _hint_headers(form, 0)))
         srv.then(reply(200, {"ok": 1}))
-        assert (await hub.transport.request(post())).data == {"ok": 1}  # even a POST
+        assert (await hub._transport.request(post())).data == {"ok": 1}  # even a POST
         assert hub.stats.rate_limited == 1
         assert hub.stats.retries == 1
 
@@ -148,7 +148,7 @@ async def test_429_hint_beyond_max_wait_raises_with_retry_at(form: str) -> None:
         srv.default = reply(429, {"detail": "Rate limit exceeded"}, _hint_headers(form, 3600))
         before = time.time()
         with pytest.raises(RateLimitError) as info:
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert info.value.retry_at is not None
         # an epoch is never read as seconds (that would be ~50 years), nor seconds as an epoch
         assert before + 3000 < info.value.retry_at < before + 3700
@@ -165,46 +165,55 @@ async def test_plain_text_hap429_is_a_rate_limit() -> None:
             ),
             reply(200, {"ok": 1}),
         )
-        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert (await hub._transport.request(get())).data == {"ok": 1}
 
 
 async def test_401_refreshes_the_token_once() -> None:
     token1, token2 = make_jwt(iat=0, exp=600, n=1), make_jwt(iat=0, exp=600, n=2)
-    async with Scripted() as srv, HubClient("alice", "dckr_pat_x", base_url=srv.url, **FAST) as hub:
+    async with (
+        Scripted() as srv,
+        HubClient(username="alice", secret="dckr_pat_x", base_url=srv.url, **FAST) as hub,
+    ):
         srv.then(
             reply(200, {"access_token": token1}),
             reply(401, {"detail": "expired"}),
             reply(200, {"access_token": token2}),
             reply(200, {"ok": 1}),
         )
-        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert (await hub._transport.request(get())).data == {"ok": 1}
         auths = [h.get("Authorization") for (_, path, h, _) in srv.seen if path == "/v2/thing"]
         assert auths == [f"Bearer {token1}", f"Bearer {token2}"]
         assert hub.stats.logins == 2
 
 
 async def test_401_twice_fails_without_looping() -> None:
-    async with Scripted() as srv, HubClient("alice", "dckr_pat_x", base_url=srv.url, **FAST) as hub:
+    async with (
+        Scripted() as srv,
+        HubClient(username="alice", secret="dckr_pat_x", base_url=srv.url, **FAST) as hub,
+    ):
         srv.then(reply(200, {"access_token": make_jwt(iat=0, exp=600)}))
         srv.then(reply(401), reply(200, {"access_token": make_jwt(iat=0, exp=600, n=2)}))
         srv.default = reply(401, {"detail": "nope"})
         with pytest.raises(AuthenticationError):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert len(srv.seen) == 4
 
 
 async def test_redirect_is_not_followed() -> None:
-    async with Scripted() as srv, HubClient("alice", token="tok", base_url=srv.url, **FAST) as hub:
+    async with (
+        Scripted() as srv,
+        HubClient(username="alice", token="tok", base_url=srv.url, **FAST) as hub,
+    ):
         srv.default = reply(302, None, {"Location": "https://evil.example/steal"})
         with pytest.raises(HubError, match="redirected"):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert len(srv.seen) == 1
 
 
 async def test_max_concurrency_bounds_requests_in_flight() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, max_concurrency=3, **FAST) as hub:
         srv.delay = 0.02
-        await asyncio.gather(*(hub.transport.request(get()) for _ in range(20)))
+        await asyncio.gather(*(hub._transport.request(get()) for _ in range(20)))
         assert srv.max_in_flight <= 3
         assert srv.max_in_flight == 3
 
@@ -214,13 +223,13 @@ async def test_client_closes_its_session_but_not_a_callers() -> None:
 
     async with Scripted() as srv:
         hub = HubClient(base_url=srv.url, **FAST)
-        await hub.transport.request(get())
-        session = hub.transport._session
+        await hub._transport.request(get())
+        session = hub._transport._session
         await hub.aclose()
         assert session is not None and session.closed
         async with aiohttp.ClientSession() as mine:
             async with HubClient(base_url=srv.url, session=mine, **FAST) as hub2:
-                await hub2.transport.request(get())
+                await hub2._transport.request(get())
             assert not mine.closed
 
 
@@ -234,7 +243,7 @@ async def test_rate_limit_headers_reach_hub_rate_limit() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         assert hub.rate_limit is None
         srv.then(reply(200, {}, headers))
-        await hub.transport.request(get())
+        await hub._transport.request(get())
         info = hub.rate_limit
         assert info is not None
         assert (info.limit, info.remaining, info.reset) == (180, 17, reset_at)
@@ -244,7 +253,7 @@ async def test_404_is_not_found() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.default = reply(404, {"detail": "Object not found"})
         with pytest.raises(NotFoundError, match="Object not found"):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
 
 
 async def test_a_long_429_hint_fails_the_others_without_sending() -> None:
@@ -255,7 +264,7 @@ async def test_a_long_429_hint_fails_the_others_without_sending() -> None:
     ):
         srv.default = reply(429, {"detail": "Rate limit exceeded"}, hint)
         results = await asyncio.gather(
-            *(hub.transport.request(get()) for _ in range(3)), return_exceptions=True
+            *(hub._transport.request(get()) for _ in range(3)), return_exceptions=True
         )
         paused = hub.rate_limiter.paused_until  # type: ignore[attr-defined]
     # each request fails with the hour Hub asked for, none waited it out
@@ -278,11 +287,11 @@ async def test_debug_log_names_requests_and_retries_but_no_secret(
     jwt = make_jwt(iat=0, exp=600, secret="S3CRET-JWT")
     async with (
         Scripted() as srv,
-        HubClient("alice", "dckr_pat_S3CRET", base_url=srv.url, **FAST) as hub,
+        HubClient(username="alice", secret="dckr_pat_S3CRET", base_url=srv.url, **FAST) as hub,
     ):
         srv.then(reply(200, {"access_token": jwt}), reply(503), reply(200, {"ok": 1}))
         with caplog.at_level(logging.DEBUG, logger="hubasync"):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
     text = caplog.text
     assert "test.get GET /v2/thing -> 503" in text
     assert "retrying after HTTP 503" in text
@@ -302,7 +311,7 @@ async def test_503_retry_after_is_honoured() -> None:
     clock = RecordingClock()
     async with Scripted() as srv, HubClient(base_url=srv.url, clock=clock, **FAST) as hub:
         srv.then(reply(503, {"detail": "maintenance"}, {"Retry-After": "7"}), reply(200, {"ok": 1}))
-        assert (await hub.transport.request(get())).data == {"ok": 1}
+        assert (await hub._transport.request(get())).data == {"ok": 1}
     # backoff sleeps are off in the suite: the 7 s comes from the hint alone
     assert len(clock.sleeps) == 1 and 6.5 <= clock.sleeps[0] <= 7.0
 
@@ -311,14 +320,14 @@ async def test_delete_whose_retry_meets_404_succeeded() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         # first answer cut short (Hub processed it), the retry finds nothing to delete
         srv.then(truncated(), reply(404, {"detail": "not found"}))
-        resp = await hub.transport.request(
+        resp = await hub._transport.request(
             Request(operation="t.delete", method="DELETE", path="/v2/x", expect_body=False)
         )
         assert resp.status == 404 and len(srv.seen) == 2
         # a first-attempt 404 is still an error
         srv.then(reply(404, {"detail": "not found"}))
         with pytest.raises(NotFoundError):
-            await hub.transport.request(
+            await hub._transport.request(
                 Request(operation="t.delete", method="DELETE", path="/v2/x", expect_body=False)
             )
 
@@ -332,10 +341,10 @@ async def test_fixed_headers_and_timeout_with_either_session(own_session: bool) 
         async with HubClient(
             token="tok", base_url=srv.url, timeout=0.2, session=session, **FAST
         ) as hub:
-            await hub.transport.request(get())
+            await hub._transport.request(get())
             srv.delay = 0.5
             with pytest.raises(TransportError):
-                await hub.transport.request(get(idempotent=False))
+                await hub._transport.request(get(idempotent=False))
         headers = srv.seen[0][2]
         assert headers["User-Agent"].startswith("hubasync/")
         assert headers["Accept"] == "application/json"
@@ -348,7 +357,7 @@ async def test_same_origin_redirect_inside_the_api_is_followed_with_the_token() 
             reply(301, None, {"Location": "/v2/thing/?page=2"}),
             reply(200, {"ok": "moved"}),
         )
-        resp = await hub.transport.request(get())
+        resp = await hub._transport.request(get())
         assert resp.data == {"ok": "moved"}
         (_, first, _, _), (_, second, headers, _) = srv.seen
         assert (first, second) == ("/v2/thing", "/v2/thing/?page=2")
@@ -371,7 +380,7 @@ async def test_redirects_leaving_the_api_are_refused(
         srv.default = reply(status, None, {"Location": location})
         req = Request(operation="t.x", method=method, path="/v2/thing", json={"a": 1})
         with pytest.raises(HubError, match="does not follow"):
-            await hub.transport.request(req)
+            await hub._transport.request(req)
         assert len(srv.seen) == 1
 
 
@@ -379,7 +388,7 @@ async def test_redirect_loops_stop() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
         srv.default = reply(307, None, {"Location": "/v2/thing"})
         with pytest.raises(HubError, match="does not follow"):
-            await hub.transport.request(get())
+            await hub._transport.request(get())
         assert len(srv.seen) == 4  # the first and three redirects
 
 
@@ -390,8 +399,8 @@ async def test_a_per_request_bearer_replaces_the_clients_token_and_is_never_refr
     scim = "scim-bearer-0123456789"
     async with Scripted() as srv, HubClient(token="client-tok", base_url=srv.url, **FAST) as hub:
         srv.then(reply(200, {"ok": 1}))
-        await hub.transport.request(get(bearer=scim))
-        await hub.transport.request(get())
+        await hub._transport.request(get(bearer=scim))
+        await hub._transport.request(get())
         assert [h["Authorization"] for (_, _, h, _) in srv.seen] == [
             f"Bearer {scim}",
             "Bearer client-tok",
@@ -399,7 +408,7 @@ async def test_a_per_request_bearer_replaces_the_clients_token_and_is_never_refr
         # a 401 on it is final: no refresh, no login, one request; Hub's echo of it is scrubbed
         srv.then(reply(401, {"detail": f"token {scim} is not a SCIM token", "token": scim}))
         with pytest.raises(AuthenticationError) as info:
-            await hub.transport.request(get(bearer=scim))
+            await hub._transport.request(get(bearer=scim))
         assert len(srv.seen) == 3 and hub.stats.logins == 0
     error = info.value
     assert scim not in str(error) and scim not in repr(error.body) and scim not in repr(error.args)
@@ -409,8 +418,8 @@ async def test_a_per_request_bearer_replaces_the_clients_token_and_is_never_refr
 
 async def test_a_per_request_bearer_is_sent_on_an_anonymous_client() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, **FAST) as hub:
-        await hub.transport.request(get(bearer="scim-only"))
-        await hub.transport.request(get())
+        await hub._transport.request(get(bearer="scim-only"))
+        await hub._transport.request(get())
         assert srv.seen[0][2]["Authorization"] == "Bearer scim-only"
         assert "Authorization" not in srv.seen[1][2]
 
@@ -425,25 +434,25 @@ async def test_a_per_request_timeout_overrides_the_clients(own_session: bool) ->
             srv.delay = 0.4
             started = time.monotonic()
             with pytest.raises(TransportError, match="TimeoutError"):
-                await hub.transport.request(get(idempotent=False, timeout=0.1))
+                await hub._transport.request(get(idempotent=False, timeout=0.1))
             assert time.monotonic() - started < 0.35
             # and a longer one than the client's lets a slow answer through
         async with HubClient(base_url=srv.url, timeout=0.1, session=session, **FAST) as hub:
-            assert (await hub.transport.request(get(timeout=5))).data == {"ok": True}
+            assert (await hub._transport.request(get(timeout=5))).data == {"ok": True}
 
 
 async def test_a_per_request_max_retries_overrides_the_clients() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=5, **FAST) as hub:
         srv.default = reply(503)
         with pytest.raises(ServerError):
-            await hub.transport.request(get(max_retries=0))
+            await hub._transport.request(get(max_retries=0))
         assert len(srv.seen) == 1
         with pytest.raises(ServerError):
-            await hub.transport.request(get(max_retries=1))
+            await hub._transport.request(get(max_retries=1))
         assert len(srv.seen) == 3
     async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=0, **FAST) as hub:
         srv.then(reply(503), reply(503))
-        assert (await hub.transport.request(get(max_retries=2))).data == {"ok": True}
+        assert (await hub._transport.request(get(max_retries=2))).data == {"ok": True}
         assert len(srv.seen) == 3
 
 
@@ -453,10 +462,10 @@ async def test_a_per_request_max_wait_overrides_the_clients() -> None:
         # a 429 asking for 60 s: beyond this request's max_wait, within the client's
         srv.then(reply(429, {"detail": "slow down"}, hint))
         with pytest.raises(RateLimitError, match="max_wait=5 s"):
-            await asyncio.wait_for(hub.transport.request(get(max_wait=5)), timeout=5)
+            await asyncio.wait_for(hub._transport.request(get(max_wait=5)), timeout=5)
         # the limiter's pause (60 s) is also refused at once under the request's max_wait
         with pytest.raises(RateLimitError):
-            await asyncio.wait_for(hub.transport.request(get(max_wait=1)), timeout=2)
+            await asyncio.wait_for(hub._transport.request(get(max_wait=1)), timeout=2)
         assert len(srv.seen) == 1
     clock = JumpClock()
     async with (
@@ -465,5 +474,5 @@ async def test_a_per_request_max_wait_overrides_the_clients() -> None:
     ):
         # a 10 s hint is beyond the client's max_wait=0, within this request's
         srv.then(reply(429, {"detail": "slow down"}, {"Retry-After": "10"}))
-        assert (await hub.transport.request(get(max_wait=30))).data == {"ok": True}
+        assert (await hub._transport.request(get(max_wait=30))).data == {"ok": True}
         assert len(srv.seen) == 2 and clock.jumped >= 9

@@ -19,8 +19,8 @@ from typing import Any, TextIO, cast
 
 import click
 
-from .. import __version__
 from .. import _validate as v
+from .._version import __version__
 from ..models.access_tokens import ACCESS_TOKEN_SCOPES
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
 from ._common import (

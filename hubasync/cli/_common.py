@@ -153,8 +153,8 @@ class Connection:
             )
         interactive = not self.token_stdin and sys.stdin.isatty()
         return HubClient(
-            self.username if secret else None,
-            secret,
+            username=self.username if secret else None,
+            secret=secret,
             base_url=self.base_url,
             two_factor=_prompt_two_factor if interactive else None,
             **options,

@@ -87,7 +87,7 @@ async def run_demo(
             err=True,
         )
         async with HubClient(
-            data.username, data.pat, base_url=server.url, max_concurrency=16
+            username=data.username, secret=data.pat, base_url=server.url, max_concurrency=16
         ) as hub:
             report = await run_audit(hub, data.namespaces, _Discard(), progress_console=progress)
             stats = hub.stats

@@ -1,11 +1,19 @@
-"""What every resource shares: sending through the transport, structuring, paginating."""
+"""What every resource shares: sending through a requester, structuring, paginating.
+
+A resource never sees the client: ``HubClient`` hands each one a :class:`Requester` (the
+request function plus the list defaults), as ``_auth`` gets a ``LoginSender``. A new API area
+is a ``Resource`` subclass whose methods call ``_send``/``_get``/``_paginate``, registered on
+``HubClient`` as a ``functools.cached_property`` that builds it from ``self._requester``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+import attrs
 
 from .._convert import format_datetime, structure
 from .._pagination import Page, Paginator
@@ -13,10 +21,7 @@ from .._transport import Params, Request, Response
 from .._validate import MAX_PAGE_SIZE, check_datetime, check_page_size, check_prefetch
 from ..errors import ResponseValidationError
 
-if TYPE_CHECKING:
-    from .._client import HubClient
-
-__all__ = ["Resource"]
+__all__ = ["Requester", "Resource"]
 
 T = TypeVar("T")
 
@@ -30,14 +35,32 @@ def _as_count(value: Any) -> int | None:
     return int(value)
 
 
+@attrs.frozen(kw_only=True)
+class Requester:
+    """What a resource needs from its client, and nothing more.
+
+    Attributes:
+        request: sends one :class:`Request` (with its retries) and returns the
+            :class:`Response` or raises a ``HubError``; the only way a resource sends.
+        page_prefetch: the default ``prefetch=`` of list iterators.
+        max_concurrency: the client's requests in flight; no iterator prefetches more.
+        label: how the owning client shows itself (for resources' reprs).
+    """
+
+    request: Callable[[Request], Awaitable[Response]]
+    page_prefetch: int
+    max_concurrency: int
+    label: str = "HubClient"
+
+
 class Resource:
     """Base class of the API areas reachable from ``HubClient``."""
 
-    def __init__(self, client: HubClient) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"
+        return f"<{type(self).__name__} of {self._requester.label}>"
 
     def _send(
         self,
@@ -52,7 +75,7 @@ class Resource:
         expect_body: bool = True,
     ) -> Awaitable[Response]:
         # Not a coroutine itself: the transport's is awaited by the caller (one frame less).
-        return self._client.transport.request(
+        return self._requester.request(
             Request(
                 operation=operation,
                 method=method,
@@ -90,9 +113,9 @@ class Resource:
 
     def _prefetch(self, prefetch: int | None) -> int:
         if prefetch is None:
-            prefetch = self._client.page_prefetch
+            prefetch = self._requester.page_prefetch
         check_prefetch(prefetch)
-        return min(prefetch, self._client.max_concurrency)
+        return min(prefetch, self._requester.max_concurrency)
 
     def _paginate(
         self,

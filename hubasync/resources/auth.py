@@ -6,23 +6,37 @@ Hub answers and do not change the client's own token.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from .._validate import check_text
-from ..errors import TwoFactorRequiredError
+from ..errors import HubError, TwoFactorRequiredError
 from ..models.auth import LoginResult, TokenResponse
-from ._base import Resource
+from ._base import Requester, Resource
 
-__all__ = ["Auth"]
+__all__ = ["Auth", "LoginFailed", "SendLogin"]
 
 T = TypeVar("T")
+
+#: POSTs a login body (operation, path, body) without a bearer token; a 4xx answer comes back
+#: as ``(status, body)`` instead of being raised.
+SendLogin = Callable[[str, str, Mapping[str, str]], Awaitable[tuple[int, Any]]]
+#: The error for a refused login: (operation, status, body, credentials sent to redact).
+LoginFailed = Callable[[str, int, Any, Collection[str]], HubError]
 
 
 class Auth(Resource):
     """``/v2/users/login``, ``/v2/users/2fa-login`` and ``/v2/auth/token``."""
 
+    def __init__(
+        self, requester: Requester, *, send_login: SendLogin, login_failed: LoginFailed
+    ) -> None:
+        super().__init__(requester)
+        self._send_login = send_login
+        self._login_failed = login_failed
+
     async def _exchange(self, operation: str, path: str, body: dict[str, str]) -> tuple[int, Any]:
-        return await self._client.transport.send_login_raw(operation, path, body)
+        return await self._send_login(operation, path, body)
 
     def _result(
         self, operation: str, status: int, data: Any, cls: type[T], sent: dict[str, str]
@@ -30,7 +44,7 @@ class Auth(Resource):
         if status == 200:
             return self._structure(data, cls, operation, status)
         # what was sent (a password, a PAT, a 2FA token) never comes back in the error
-        raise self._client.transport.login_failed(operation, status, data, sent.values())
+        raise self._login_failed(operation, status, data, sent.values())
 
     async def login(self, username: str, password: str) -> LoginResult:
         """Exchange a username and password (or PAT) for a JWT.
