@@ -62,7 +62,7 @@ def seed(server: FakeHub) -> None:
 @asynccontextmanager
 async def client(server: FakeHub, **options: object) -> AsyncIterator[HubClient]:
     async with HubClient(
-        "alice", PAT, base_url=server.url, requests_per_minute=1_000_000, **options
+        username="alice", secret=PAT, base_url=server.url, requests_per_minute=1_000_000, **options
     ) as hub:
         yield hub
 
@@ -185,7 +185,9 @@ async def test_an_immutable_tag_is_refused_with_an_error_naming_immutability(
 async def test_delete_tag_without_write_access_is_refused(fake_hub: FakeHub) -> None:
     seed(fake_hub)
     fake_hub.add_access_token("bob", secret="dckr_pat_bob_today_0123456789")
-    async with HubClient("bob", "dckr_pat_bob_today_0123456789", base_url=fake_hub.url) as hub:
+    async with HubClient(
+        username="bob", secret="dckr_pat_bob_today_0123456789", base_url=fake_hub.url
+    ) as hub:
         with pytest.raises(PermissionDeniedError) as caught:
             await hub.repositories.delete_tag("acme", "app", "1.0")
     assert not isinstance(caught.value, ImmutableTagError)
