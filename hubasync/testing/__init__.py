@@ -20,6 +20,7 @@ from ._clock import ManualClock
 from ._fakehub import FakeHub
 from ._faults import FAULT_KINDS, Fault, FaultKind, FaultPlan
 from ._generate import GeneratedData
+from ._generate_orgs import PlantedAccess
 from ._handlers import RequestRecord
 from ._limits import RETRY_HINTS, RetryHint
 from ._state import FakeImage, IssuedToken, digest_of
@@ -36,6 +37,7 @@ __all__ = [
     "GeneratedData",
     "IssuedToken",
     "ManualClock",
+    "PlantedAccess",
     "RequestRecord",
     "RetryHint",
     "digest_of",

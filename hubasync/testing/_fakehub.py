@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
@@ -13,24 +14,30 @@ from typing import Any
 
 from aiohttp import web
 
+from ._areas import AREAS
 from ._clock import to_epoch
 from ._faults import Fault, FaultEngine, FaultPlan
 from ._generate import GeneratedData, populate
+from ._generate_orgs import plant_access
 from ._handlers import Api, RequestRecord
 from ._limits import RETRY_HINTS, FixedWindowLimiter, RetryHint
+from ._org_seeding import OrgSeeding, issued
+from ._org_state import OrgAdmin
 from ._render import event_json
-from ._state import FakeImage, HubState, IssuedToken, Pat
+from ._state import FakeImage, HubState, IssuedToken
 
 __all__ = ["FakeHub"]
 
 
-class FakeHub:
+class FakeHub(OrgSeeding):
     """An in-process Docker Hub: a real aiohttp server on 127.0.0.1 with in-memory state.
 
     Use it as ``async with FakeHub(...) as server:`` (or ``await server.start()`` /
     ``await server.close()``) and point a client at ``server.url``. Seed it with
-    :meth:`add_user`, :meth:`add_namespace`, :meth:`add_repository`, :meth:`add_image`, or
-    build a large data set with :meth:`generate`.
+    :meth:`add_user`, :meth:`add_namespace`, :meth:`add_repository`, :meth:`add_image`,
+    organizations with :meth:`add_org_member`, :meth:`add_group`, :meth:`grant_group`,
+    :meth:`add_invite`, :meth:`add_org_token` and :meth:`enable_scim`, or build a large data
+    set with :meth:`generate`.
 
     Options (all keyword-only):
 
@@ -91,6 +98,7 @@ class FakeHub:
         self._clock: Callable[[], float] = clock if clock is not None else time.time
         self._rng = random.Random(seed)
         self._state = HubState(self._rng, self.now)
+        self._admin = OrgAdmin(self._state)
         self._api = Api(
             self._state,
             clock=self._clock,
@@ -118,6 +126,8 @@ class FakeHub:
             raise RuntimeError("FakeHub is already started")
         app = web.Application(middlewares=[self._api.middleware])
         self._api.routes(app)
+        for area in AREAS:
+            area(self._api, self._admin).routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
@@ -363,34 +373,7 @@ class FakeHub:
             expires_at=to_epoch(expires_at),
             created=to_epoch(created_at),
         )
-        return _issued(token)
-
-    def add_org_token(
-        self,
-        org: str,
-        *,
-        label: str = "fakehub",
-        scopes: Sequence[str] = ("repo:admin",),
-        secret: str | None = None,
-        is_active: bool = True,
-        expires_at: datetime | float | None = None,
-    ) -> IssuedToken:
-        """Give an organization an access token (``dckr_oat_…``): it logs in as the org
-        (identifier = org name) with read/write access to the org's repositories.
-        """
-        ns = self._state.namespace(org)
-        if not ns.org:
-            raise ValueError(f"{org!r} is a user namespace: organization tokens need an org")
-        token = self._state.add_token(
-            org,
-            kind="oat",
-            label=_label(label),
-            scopes=scopes,
-            secret=secret,
-            is_active=is_active,
-            expires_at=to_epoch(expires_at),
-        )
-        return _issued(token)
+        return issued(token)
 
     def add_repository(
         self,
@@ -513,7 +496,7 @@ class FakeHub:
 
     def access_tokens(self, username: str) -> list[IssuedToken]:
         """A user's personal access tokens, newest first."""
-        return [_issued(t) for t in self._state.tokens_of(username)]
+        return [issued(t) for t in self._state.tokens_of(username)]
 
     def audit_events(self, account: str) -> list[dict[str, Any]]:
         """An account's audit log (as the API renders it), newest first."""
@@ -535,6 +518,7 @@ class FakeHub:
         now: datetime | float | None = None,
         audit: bool = True,
         legacy_share: float = 0.0,
+        org_admin: bool = True,
         **options: Any,
     ) -> FakeHub:
         """A FakeHub (not started) filled with generated, deterministic data.
@@ -545,6 +529,10 @@ class FakeHub:
         ``FakeHub(...)``; ``audit=False`` skips recording the push events. ``legacy_share``
         (0 to 1) of the version tags are served like pre-2020 tags: no ``tag_*`` fields,
         no ``digest``.
+
+        With ``org_admin`` (the default) and at least two namespaces, the first two also get
+        members, groups, organization tokens, invites and SCIM, with planted access-audit
+        findings described by ``server.generated.access`` (:class:`PlantedAccess`).
         """
         if not 0.0 <= legacy_share <= 1.0:
             raise ValueError(f"legacy_share must be between 0 and 1, got {legacy_share!r}")
@@ -563,6 +551,14 @@ class FakeHub:
             audit=audit,
             legacy_share=legacy_share,
         )
+        if org_admin:
+            planted = plant_access(
+                hub._admin,
+                hub.generated.namespaces,
+                username=username,
+                now=hub.now() if when is None else when,
+            )
+            hub.generated = dataclasses.replace(hub.generated, access=planted)
         return hub
 
     def __repr__(self) -> str:
@@ -574,13 +570,3 @@ def _label(label: str) -> str:
     if not isinstance(label, str) or not 1 <= len(label) <= 100:
         raise ValueError(f"a token label must be 1 to 100 characters, got {label!r}")
     return label
-
-
-def _issued(token: Pat) -> IssuedToken:
-    return IssuedToken(
-        uuid=token.uuid,
-        secret=token.secret,
-        owner=token.owner,
-        label=token.label,
-        scopes=token.scopes,
-    )

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._generate_orgs import PlantedAccess
 from ._state import HubState, Image, Repository, Tag
 
 __all__ = ["GeneratedData", "populate"]
@@ -30,7 +31,10 @@ _REPO_WORDS = (
 
 @dataclass(frozen=True, slots=True)
 class GeneratedData:
-    """What :meth:`FakeHub.generate` created: names, and the user that can read them all."""
+    """What :meth:`FakeHub.generate` created: names, and the user that can read them all.
+
+    ``access`` says which access-audit findings were planted (None when none were).
+    """
 
     namespaces: tuple[str, ...]
     repositories: tuple[str, ...]
@@ -38,6 +42,7 @@ class GeneratedData:
     username: str
     password: str
     pat: str
+    access: PlantedAccess | None = None
 
 
 def _names(rng: random.Random, words: tuple[str, ...], count: int) -> list[str]:
