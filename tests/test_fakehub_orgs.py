@@ -486,7 +486,7 @@ def test_seeding_rejects_bad_input() -> None:
 
 async def test_generate_plants_the_access_audit_findings() -> None:
     hub = FakeHub.generate(namespaces=3, repos_per_namespace=1, images_per_repo=1, now=NOW)
-    planted = hub.generated.access if hub.generated is not None else None
+    planted = hub.generated.access
     assert planted is not None
     first, second = planted.orgs
     owners = {

@@ -558,7 +558,7 @@ class FakeHub(OrgSeeding):
                 username=username,
                 now=hub.now() if when is None else when,
             )
-            hub.generated = dataclasses.replace(hub.generated, access=planted)
+            hub._generated = dataclasses.replace(hub.generated, access=planted)
         return hub
 
     def __repr__(self) -> str:

@@ -117,6 +117,26 @@ class Area:
         page, size = self.api._page(request, default_size, "drf")
         return self.api._paged(request, items, page, size)
 
+    def listing(
+        self,
+        request: web.Request,
+        items: list[Any],
+        render: Callable[[Any], Any] = lambda item: item,
+        *,
+        total: str = "count",
+    ) -> web.Response:
+        """A page-number list answer: ``{count|total, next, previous, results}``."""
+        chunk, nxt, prev = self.page(request, items)
+        return _json(
+            200,
+            {
+                total: len(items),
+                "next": nxt,
+                "previous": prev,
+                "results": [render(i) for i in chunk],
+            },
+        )
+
     def now(self) -> float:
         """The server clock."""
         return self.api.now()

@@ -68,16 +68,7 @@ class GroupsArea(Area):
             for g in data.groups.values()
             if (username is None or username in g.members) and search in g.name.lower()
         ]
-        chunk, nxt, prev = self.page(request, groups)
-        return json_response(
-            200,
-            {
-                "count": len(groups),
-                "next": nxt,
-                "previous": prev,
-                "results": [group_json(g) for g in chunk],
-            },
-        )
+        return self.listing(request, groups, group_json)
 
     def _fields(self, request: web.Request, *, name_required: bool) -> tuple[Any, Any]:
         body = self.body(request)
@@ -143,10 +134,7 @@ class GroupsArea(Area):
                     texts.append(info.email)
             if not search or any(search in t.lower() for t in texts):
                 rows.append(group_member_json(info, username, email=email))
-        chunk, nxt, prev = self.page(request, rows)
-        return json_response(
-            200, {"count": len(rows), "next": nxt, "previous": prev, "results": chunk}
-        )
+        return self.listing(request, rows)
 
     async def member_add(self, request: web.Request) -> web.StreamResponse:
         """POST …/members: ``{member}`` (an org member) joins the group (owners only)."""

@@ -76,15 +76,8 @@ class OrgTokensArea(Area):
         """GET …/access-tokens: newest first; ``total``, not ``count``."""
         _, data = self._owner(request, "name")
         tokens = self.state.tokens_of(data.ns.name, "oat")
-        chunk, nxt, prev = self.page(request, tokens)
-        return json_response(
-            200,
-            {
-                "total": len(tokens),
-                "next": nxt,
-                "previous": prev,
-                "results": [org_token_json(self.admin, t, resources=False) for t in chunk],
-            },
+        return self.listing(
+            request, tokens, lambda t: org_token_json(self.admin, t, resources=False), total="total"
         )
 
     async def token_create(self, request: web.Request) -> web.StreamResponse:
