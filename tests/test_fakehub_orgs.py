@@ -369,6 +369,11 @@ async def test_immutable_tags_update_and_verify(
     )
     assert status == 200
     assert body["immutable_tags_settings"] == {"enabled": True, "rules": ["v.*"]}
+    # the same rules guard tag deletion, and the repository shows them
+    status, _ = await call(http, server, "DELETE", "/v2/repositories/acme/app/tags/v1/")
+    assert status == 403
+    _, shown = await call(http, server, "GET", repo)
+    assert shown["immutable_tags_settings"] == {"enabled": True, "rules": ["v.*"]}
     status, body = await call(
         http, server, "POST", repo + "/immutabletags/verify", json={"regex": "v.*"}
     )
@@ -380,6 +385,15 @@ async def test_immutable_tags_update_and_verify(
     assert (
         await call(http, server, "POST", repo + "/immutabletags/verify", "bob", json={"regex": "v"})
     )[0] == 403
+    status, _ = await call(
+        http,
+        server,
+        "PATCH",
+        repo + "/immutabletags",
+        json={"immutable_tags": False, "immutable_tags_rules": ["v.*"]},
+    )
+    assert status == 200
+    assert (await call(http, server, "DELETE", "/v2/repositories/acme/app/tags/v1/"))[0] == 204
 
 
 # ------------------------------------------------------------------------- SCIM

@@ -252,7 +252,6 @@ class OrgAdmin:
         self.invites: dict[str, Invite] = {}
         self.tokens: dict[str, TokenDetails] = {}  # OAT uuid -> details
         self.scim_tokens: dict[str, str] = {}  # SCIM bearer token -> org
-        self.immutable: dict[str, tuple[bool, list[str]]] = {}  # "ns/repo" -> (on, rules)
 
     # -------------------------------------------------------------- lookup
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import web
 
@@ -50,13 +49,6 @@ class RepoAdminArea(Area):
             raise detail(404, "Object not found", errinfo={})
         return who, ns, repo
 
-    def info(self, repo: Repository) -> dict[str, Any]:
-        """``repository_info`` with the repository's immutable tag settings."""
-        body = repo_info_json(repo, ADMIN)
-        enabled, rules = self.admin.immutable.get(repo.full_name, (False, []))
-        body["immutable_tags_settings"] = {"enabled": enabled, "rules": list(rules)}
-        return body
-
     async def create(self, request: web.Request) -> web.StreamResponse:
         """POST /v2/namespaces/{ns}/repositories: owners (and org editors) create one."""
         who, ns = self._namespace(request)
@@ -98,7 +90,7 @@ class RepoAdminArea(Area):
             created=self.now(),
             actor=self.actor(who),
         )
-        return json_response(201, self.info(repo))
+        return json_response(201, repo_info_json(repo, ADMIN))
 
     async def group(self, request: web.Request) -> web.StreamResponse:
         """POST /v2/repositories/{ns}/{repo}/groups: grant a team read, write or admin."""
@@ -117,7 +109,11 @@ class RepoAdminArea(Area):
         )
 
     async def immutable_update(self, request: web.Request) -> web.StreamResponse:
-        """PATCH …/immutabletags: ``immutable_tags`` and ``immutable_tags_rules`` (regexes)."""
+        """PATCH …/immutabletags: ``immutable_tags`` and ``immutable_tags_rules`` (regexes).
+
+        Turning the feature off drops the rules; matching tags can no longer be deleted
+        or moved while it is on.
+        """
         _, _, repo = self._repository(request)
         body = self.body(request)
         enabled, rules = body.get("immutable_tags"), body.get("immutable_tags_rules")
@@ -129,8 +125,15 @@ class RepoAdminArea(Area):
             )
         for rule in rules:
             _compile(rule, "immutable_tags_rules")
-        self.admin.immutable[repo.full_name] = (enabled, list(dict.fromkeys(rules)))
-        return json_response(200, self.info(repo))
+        if enabled and not rules:
+            raise bad_request(
+                "immutable_tags_rules must list at least one rule to turn immutable tags on",
+                "immutable_tags_rules",
+            )
+        # One source of truth with tag deletion and pushes: the repository's rules
+        # (FakeHub keeps no rules while the feature is off).
+        repo.immutable_rules = list(dict.fromkeys(rules)) if enabled else []
+        return json_response(200, repo_info_json(repo, ADMIN))
 
     async def immutable_verify(self, request: web.Request) -> web.StreamResponse:
         """POST …/immutabletags/verify: the repository's tags that ``regex`` matches."""
