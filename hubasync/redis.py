@@ -50,8 +50,11 @@ except ImportError as _exc:
     ) from _exc
 
 from . import _redis_scripts
+from ._budget import Refuse
+from ._budget import finite as _finite
+from ._budget import valid_count as _count
 from ._clock import Clock, SystemClock
-from ._ratelimit import _wait_too_long, check_start_budget
+from ._ratelimit import check_start_budget, wait_too_long
 from ._validate import check_positive
 from .errors import HubError, RateLimitError
 
@@ -125,19 +128,6 @@ def _num_arg(value: float | None) -> str:
     return repr(float(value))
 
 
-def _count(value: object) -> int | None:
-    """A usable count from an update: an int >= 0 (not a bool), else ``None``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
-
-
-def _finite(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, str, str, str]:
     """Turn a ``BudgetUpdate`` into the RELEASE script's arguments (pure).
 
@@ -198,6 +188,12 @@ def _positive(value: object) -> bool:
     """A finite number > 0 (not a bool)."""
     number = _finite(value)
     return number is not None and number > 0
+
+
+def _too_long(grant: _Grant, max_wait: float) -> RateLimitError:
+    now = time.time()
+    refused = Refuse(now + grant.full_wait, "pause" if grant.kind == "a" else "estimated")
+    return wait_too_long(refused, now, max_wait)
 
 
 def _cancelling() -> int:
@@ -506,12 +502,12 @@ class RedisRateLimiter:
                 if max_wait is not None and grant.kind != "p":  # pacing is never refused
                     if grant.kind == "a":  # a pause or a reset Hub announced
                         if grant.full_wait > max_wait:
-                            raise _wait_too_long(grant.full_wait, time.time(), max_wait)
+                            raise _too_long(grant, max_wait)
                     else:  # an estimated reset: responses in flight may correct it
                         now = time.monotonic()
                         estimating_since = estimating_since or now
                         if now - estimating_since > max_wait:
-                            raise _wait_too_long(grant.full_wait, time.time(), max_wait)
+                            raise _too_long(grant, max_wait)
                 if self._pubsub is None and time.monotonic() >= self._pubsub_retry_at:
                     # Subscribe, then ask again at once: a release between the script's answer
                     # and the subscription would otherwise be missed.
