@@ -5,17 +5,18 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Unpack
+from typing import Any, Unpack
 
 import aiohttp
+import attrs
 
 from ._auth import Authenticator, TwoFactorCallable
 from ._clock import Clock, SystemClock
 from ._config import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE, ClientConfig, HubClientOptions
 from ._ratelimit import AdaptiveTokenBucket, RateLimiter, RateLimitInfo
-from ._transport import ClientStats, Transport
+from ._transport import ClientStats, Request, Response, Transport
 from ._version import __version__
 from .resources._base import Requester
 from .resources.access_tokens import AccessTokens
@@ -142,12 +143,61 @@ class HubClient:
             user_agent=agent,
             headers=config.headers,
         )
+        #: The client that owns the transport: ``self``, or the one a view was made from.
+        self._root = self
         self._requester = Requester(
             request=self._transport.request,
             page_prefetch=config.page_prefetch,
             max_concurrency=config.max_concurrency,
             label=repr(self),
         )
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
+    ) -> HubClient:
+        """A view of this client whose requests use other settings (``None``: keep this one's).
+
+        The view shares everything else with this client: the HTTP session and its
+        connections, the rate limiter, the login and its token, ``stats`` and
+        ``rate_limit``. It is cheap to make, so make one per call site::
+
+            patient = hub.with_options(max_wait=900.0, max_retries=8)
+            await patient.repositories.get("me", "app")
+
+        Closing the view (``aclose()`` or ``async with``) does not close this client; closing
+        this client ends the view too. Bad values raise ``ValueError`` as ``HubClient`` would.
+        """
+        old = self._config
+        config = attrs.evolve(  # checked as HubClient's arguments
+            old,
+            timeout=old.timeout if timeout is None else timeout,
+            max_retries=old.max_retries if max_retries is None else max_retries,
+            max_wait=old.max_wait if max_wait is None else max_wait,
+        )
+        root = self._root
+        overrides = {
+            name: getattr(config, name)
+            for name in ("timeout", "max_retries", "max_wait")
+            if getattr(config, name) != getattr(root._config, name)
+        }
+        view = object.__new__(type(self))
+        view._config = config
+        view._clock = self._clock
+        view._limiter = self._limiter
+        view._auth = self._auth
+        view._transport = self._transport
+        view._root = root
+        view._requester = Requester(
+            request=_with_overrides(self._transport, overrides),
+            page_prefetch=config.page_prefetch,
+            max_concurrency=config.max_concurrency,
+            label=repr(view),
+        )
+        return view
 
     # -- resources: built on first use, each with the narrow requester only ----------------
     @functools.cached_property
@@ -219,7 +269,8 @@ class HubClient:
     def __repr__(self) -> str:
         config = self._config
         who = config.username or ("<token>" if config.token is not None else "anonymous")
-        return f"<HubClient {who} @ {config.url}>"
+        view = "" if self._root is self else " (a with_options view)"
+        return f"<HubClient {who} @ {config.url}{view}>"
 
     async def __aenter__(self) -> HubClient:
         return self
@@ -233,8 +284,9 @@ class HubClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP session if the client created it."""
-        await self._transport.aclose()
+        """Close the HTTP session if the client created it (a ``with_options`` view: nothing)."""
+        if self._root is self:
+            await self._transport.aclose()
 
     async def login(self) -> None:
         """Log in now (otherwise the first request that needs a token does it)."""
@@ -269,6 +321,21 @@ class HubClient:
     def page_prefetch(self) -> int:
         """The default ``prefetch`` of list iterators."""
         return self._config.page_prefetch
+
+
+def _with_overrides(
+    transport: Transport, overrides: dict[str, Any]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The transport's request function, with a view's settings on every request."""
+    if not overrides:
+        return transport.request
+    send = transport.request
+
+    def request(req: Request) -> Awaitable[Response]:
+        # Not a coroutine itself (as Resource._send): the caller awaits the transport's.
+        return send(attrs.evolve(req, **overrides))
+
+    return request
 
 
 def _positional_credentials(
