@@ -1,7 +1,7 @@
 """hubasync: an asyncio client for the Docker Hub API.
 
 Typed resources for every documented operation, a rate limiter that reads Hub's headers,
-retries through tenacity, async pagination with prefetch, and bounded fan-out.
+retries with jittered backoff, async pagination with prefetch, and bounded fan-out.
 """
 
 from __future__ import annotations

@@ -107,10 +107,11 @@ _MAX_QUOTED = 300
 
 def decode_json(body: bytes, *, operation: str, status: int) -> Any:
     """Decode a complete JSON body; empty → ``None``; anything else → ResponseValidationError."""
-    if not body or not body.strip():
-        return None
     try:
-        return json.loads(body)
+        text = body.decode()  # Hub's JSON is UTF-8; a str skips json's encoding sniffing
+        if not text or text.isspace():
+            return None
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError):
         pass  # raised below, outside the handler: the decode error (its .doc is the whole
         # body, credentials included) must not ride along as __context__

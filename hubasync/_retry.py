@@ -1,4 +1,4 @@
-"""Retry decisions and waits: pure functions, plus the tenacity wiring the transport uses.
+"""Retry decisions and waits: pure functions (``_sansio.interpret`` applies them).
 
 What is retried (DESIGN.md, "Retries"):
 

@@ -27,8 +27,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from hubasync import AdaptiveTokenBucket, HubClient
-from hubasync._ratelimit import BudgetUpdate
+from hubasync import HubClient
 from hubasync._transport import Request
 from hubasync.errors import (
     HubError,
@@ -607,35 +606,6 @@ async def test_a_budget_wait_beyond_max_wait_raises_at_once_with_the_reset() -> 
         assert info.value.operation == "t.get" and str(info.value).startswith("t.get: ")
         assert len(srv.seen) == 1 and clock.jumped == before  # not sent, not slept
         assert hub.rate_limiter.waiting == 0 and hub.rate_limiter.in_flight == 0  # type: ignore[attr-defined]
-
-
-class _OldStyleLimiter:
-    """A caller's RateLimiter written against the protocol before ``max_wait`` existed."""
-
-    def __init__(self) -> None:
-        self.inner = AdaptiveTokenBucket(requests_per_minute=1_000_000)
-
-    async def acquire(self) -> float:
-        return await self.inner.acquire()
-
-    async def release(self, update: BudgetUpdate | None) -> None:
-        await self.inner.release(update)
-
-    async def pause_until(self, until: float) -> None:
-        await self.inner.pause_until(until)
-
-
-async def test_a_limiter_without_max_wait_is_bounded_by_a_timeout() -> None:
-    limiter = _OldStyleLimiter()
-    async with (
-        Scripted() as srv,
-        HubClient(base_url=srv.url, max_wait=0.2, rate_limiter=limiter) as hub,
-    ):
-        await limiter.pause_until(time.time() + 3600)
-        get = Request(operation="t.get", method="GET", path="/v2/x")
-        with pytest.raises(RateLimitError, match=r"max_wait=0.2"):
-            await hub._transport.request(get)
-        assert srv.seen == []
 
 
 async def test_waited_s_adds_up_every_concurrent_wait() -> None:

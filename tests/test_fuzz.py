@@ -30,13 +30,15 @@ from hubasync import models as m
 from hubasync._clock import ManualClock, SkewEstimator
 from hubasync._ratelimit import AdaptiveTokenBucket, RateLimitInfo
 from hubasync._retry import RetryState, rate_limit_deadline
-from hubasync._transport import Request, Response, Transport
+from hubasync._sansio import Fail, Policy, Request, Retry, interpret
+from hubasync._transport import Send
 from hubasync.errors import HubError, RateLimitError, ResponseValidationError
 from hubasync.models import ManifestRef, RestrictedImages
 
 from .test_convert import _mutate, _valid
 
 T0 = 1_700_000_000.0
+FAST = {"requests_per_minute": 1_000_000}
 
 # ---------------------------------------------------------------------------------------------
 # Rate-limit headers → waits
@@ -134,46 +136,34 @@ def test_any_429_headers_give_a_finite_deadline_in_the_future(
     assert deadline >= later + 0.05  # never a negative or zero wait: no retry storm
 
 
-class _RecordingLimiter:
-    """A RateLimiter that only records the pauses asked of it."""
-
-    def __init__(self) -> None:
-        self.pauses: list[float] = []
-
-    async def acquire(self) -> float:
-        return 0.0
-
-    async def release(self, update: Any) -> None:
-        return None
-
-    async def pause_until(self, until: float) -> None:
-        self.pauses.append(until)
-
-
-def _on_429(headers: dict[str, str], max_wait: float) -> tuple[float, list[float], BaseException]:
-    """Feed one 429 with ``headers`` to a Transport; its clock, pauses and the outcome."""
-    clock = ManualClock(T0)
-
-    async def run() -> tuple[list[float], BaseException]:
-        limiter = _RecordingLimiter()
-        hub = HubClient(
-            base_url="https://hub.docker.com",
-            rate_limiter=limiter,
-            clock=clock,
-            max_wait=max_wait,
-        )
-        transport = hub._transport
-        info = RateLimitInfo.from_headers(headers, clock.time())
-        transport._learn(info, clock.time() - 0.05, clock.time())
-        req = Request(operation="fuzz.get", method="GET", path="/v2/x")
-        try:
-            await transport._rate_limited(req, RetryState(), info, None)
-        except Exception as exc:
-            return limiter.pauses, exc
-        raise AssertionError("a 429 must end in a retry or an error")
-
-    pauses, outcome = asyncio.run(run())
-    return clock.time(), pauses, outcome
+def _on_429(headers: dict[str, str], max_wait: float) -> tuple[float, list[float], object]:
+    """What one 429 with ``headers`` means: the time, the limiter pauses it asks, the outcome
+    (a ``Retry``, or the error a ``Fail`` raises)."""
+    now = T0
+    skew = SkewEstimator()
+    info = RateLimitInfo.from_headers(headers, now)
+    if info.date is not None:
+        skew.observe(info.date, now - 0.05, now)
+    policy = Policy(
+        base_url=URL("https://hub.docker.com"), max_retries=5, max_wait=max_wait, can_login=False
+    )
+    outcome = interpret(
+        Request(operation="fuzz.get", method="GET", path="/v2/x"),
+        RetryState(),
+        429,
+        headers,
+        b"",
+        policy=policy,
+        info=info,
+        authenticated=False,
+        now=now,
+        to_local=skew.to_local,
+        last_reset_at=skew.to_local(info.reset) if info.reset is not None else None,
+        secrets=tuple,
+    )
+    assert isinstance(outcome, Retry | Fail), "a 429 must end in a retry or an error"
+    pauses = [] if outcome.pause_until is None else [outcome.pause_until]
+    return now, pauses, outcome.error if isinstance(outcome, Fail) else outcome
 
 
 @settings(max_examples=300, deadline=None)
@@ -189,7 +179,7 @@ def test_any_429_is_retried_within_max_wait_or_raises_rate_limit_error(
         assert outcome.operation == "fuzz.get"
         assert "max_wait" in str(outcome) or "in a row" in str(outcome)
     else:
-        assert type(outcome).__name__ == "_Retry"  # retried: the wait is within max_wait
+        assert isinstance(outcome, Retry)  # retried: the wait is within max_wait
         assert wait <= max_wait
 
 
@@ -322,24 +312,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _serve(monkeypatch: pytest.MonkeyPatch, status: int, body: bytes) -> list[Request]:
-    """Answer every request with ``status``/``body`` through the transport's real handling."""
-    sent: list[Request] = []
+def _serve(status: int, body: bytes) -> Send:
+    """A ``send`` answering every request with ``status``/``body`` (later pages: empty)."""
 
-    async def attempt(self: Transport, req: Request, state: RetryState) -> Response:
-        sent.append(req)
-        page = dict(req.params or {}).get("page") if isinstance(req.params, dict) else None
-        answer = body if page in (None, 1) else b'{"results": [], "logs": []}'
-        info = RateLimitInfo.from_headers({}, self._clock.time())
-        return await self._handle(req, state, status, {}, answer, info, None)
+    async def send(
+        method: str, url: str, headers: Any, json: Any, timeout_s: float | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        page = URL(url, encoded=True).query.get("page")
+        return status, {}, body if page in (None, "1") else b'{"results": [], "logs": []}'
 
-    monkeypatch.setattr(Transport, "_attempt", attempt)
-    return sent
+    return send
 
 
-def _run(call: Callable[[HubClient], Any]) -> Any:
+def _run(call: Callable[[HubClient], Any], send: Send) -> Any:
     async def go() -> Any:
-        async with HubClient(token="t", base_url="https://hub.docker.com", max_retries=0) as hub:
+        async with HubClient(
+            token="t", base_url="https://hub.docker.com", max_retries=0, **FAST
+        ) as hub:
+            hub._transport.send = send
             return await call(hub)
 
     return asyncio.run(go())
@@ -353,13 +343,12 @@ def _run(call: Callable[[HubClient], Any]) -> Any:
 @given(data=st.data(), status=st.sampled_from([200, 200, 200, 400, 404, 409, 422]))
 @pytest.mark.parametrize("operation", list(OPERATIONS))
 def test_any_answer_gives_the_model_or_one_hub_error(
-    operation: str, data: st.DataObject, status: int, monkeypatch: pytest.MonkeyPatch
+    operation: str, data: st.DataObject, status: int
 ) -> None:
     call, model = OPERATIONS[operation]
     body = _finite(data.draw(st.one_of(_valid(model), _valid(model).flatmap(_mutate))))
-    _serve(monkeypatch, status, json.dumps(body).encode())
     try:
-        result = _run(call)
+        result = _run(call, _serve(status, json.dumps(body).encode()))
     except HubError as exc:
         assert exc.operation == operation, exc
         assert str(exc).startswith(operation)
@@ -370,26 +359,21 @@ def test_any_answer_gives_the_model_or_one_hub_error(
         assert result is not None or operation == "access_tokens.delete"
 
 
-def test_an_infinite_count_is_no_count_or_a_validation_error(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _serve(monkeypatch, 200, b'{"count": 1e999, "next": null, "results": []}')
+def test_an_infinite_count_is_no_count_or_a_validation_error() -> None:
+    answer = _serve(200, b'{"count": 1e999, "next": null, "results": []}')
     try:
-        items = _run(lambda h: h.access_tokens.list().to_list())
+        items = _run(lambda h: h.access_tokens.list().to_list(), answer)
     except ResponseValidationError:
         pass
     else:
         assert items == []
 
 
-def test_bare_non_json_and_wrong_shapes_are_validation_errors(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_bare_non_json_and_wrong_shapes_are_validation_errors() -> None:
     for body in (b"<html>502</html>", b"[1, 2", b"\xff\xfe", b'"text"', b"[]", b"null"):
         for operation, (call, _) in OPERATIONS.items():
-            _serve(monkeypatch, 200, body)
             try:
-                _run(call)
+                _run(call, _serve(200, body))
             except ResponseValidationError as exc:
                 assert exc.operation == operation
             else:
@@ -462,20 +446,20 @@ class _Sent(Exception):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(text=TEXT)
-def test_no_input_sends_a_request_outside_v2_on_base_url(
-    base: str, text: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_input_sends_a_request_outside_v2_on_base_url(base: str, text: str) -> None:
     urls: list[str] = []
 
-    async def attempt(self: Transport, req: Request, state: RetryState) -> Response:
-        urls.append(self.url_for(req.path, req.params))
+    async def send(
+        method: str, url: str, headers: Any, json: Any, timeout_s: float | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        urls.append(url)
         raise _Sent
 
-    monkeypatch.setattr(Transport, "_attempt", attempt)
     prefix = URL(base).path.rstrip("/")
 
     async def go() -> None:
-        async with HubClient(token="t", base_url=base) as hub:
+        async with HubClient(token="t", base_url=base, **FAST) as hub:
+            hub._transport.send = send
             for name, call in PATH_CALLS.items():
                 try:
                     await call(hub, text)

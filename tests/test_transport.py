@@ -294,7 +294,7 @@ async def test_debug_log_names_requests_and_retries_but_no_secret(
             await hub._transport.request(get())
     text = caplog.text
     assert "test.get GET /v2/thing -> 503" in text
-    assert "retrying after HTTP 503" in text
+    assert "test.get: HTTP 503, attempt 1/5; retrying in" in text
     assert "S3CRET" not in text and jwt not in text
 
 
