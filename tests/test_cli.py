@@ -132,9 +132,9 @@ def invoke(hub: ThreadedHub, args: list[str], *, input: str | None = None, **env
 # ------------------------------------------------------------------------------ audit
 
 
-def test_audit_json_reports_failures_and_exits_1(hub: ThreadedHub) -> None:
+def test_audit_json_reports_failures_and_exits_3_partial(hub: ThreadedHub) -> None:
     result = invoke(hub, ["audit", "acme", "bobs", "missing", "--format", "json"])
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == 3, result.stderr  # partial: written, some failed
     doc = json.loads(result.stdout)
     repos = {(r["namespace"], r["repository"]): r for r in doc["repositories"]}
     assert set(repos) == {("acme", "api"), ("acme", "web"), ("bobs", "pub"), ("missing", None)}
@@ -232,6 +232,12 @@ def test_token_from_stdin(hub: ThreadedHub) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["repositories"] == 2
+
+
+def test_an_audit_where_nothing_worked_exits_1_not_partial(hub: ThreadedHub) -> None:
+    result = invoke(hub, ["audit", "bobs", "--format", "json"])  # its one repository: 403
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["totals"]["failed_repositories"] == 1
 
 
 @pytest.mark.parametrize(
@@ -522,7 +528,7 @@ def test_parse_repository_and_batches() -> None:
     assert [x for b in batches(list(range(7)), 3) for x in b] == list(range(7))
 
 
-def test_fault_on_one_repository_gives_exit_1_and_partial_report(hub: ThreadedHub) -> None:
+def test_fault_on_one_repository_gives_exit_3_and_partial_report(hub: ThreadedHub) -> None:
     hub.sync(
         lambda: hub.server.inject(Fault.error(503, path=r"/acme/repositories/web/images-summary$"))
     )
@@ -530,7 +536,7 @@ def test_fault_on_one_repository_gives_exit_1_and_partial_report(hub: ThreadedHu
         result = invoke(hub, ["audit", "acme", "--format", "json"])
     finally:
         hub.sync(hub.server.clear_faults)
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     doc = json.loads(result.stdout)
     web = next(r for r in doc["repositories"] if r["repository"] == "web")
     assert web["errors"][0]["status"] == 503

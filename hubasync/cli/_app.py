@@ -8,6 +8,7 @@ stderr. See :mod:`hubasync.cli._common` for credentials and exit codes.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import stat
@@ -21,18 +22,25 @@ import click
 
 from .. import _validate as v
 from .._version import __version__
+from ..audit import AuditReport
+from ..models import RestrictedImages
 from ..models.access_tokens import ACCESS_TOKEN_SCOPES
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
 from ._common import (
+    EXIT_CODES,
     EXIT_FAILURE,
     EXIT_OK,
+    EXIT_PARTIAL,
     Connection,
     connection_options,
     error_line,
     format_option,
+    global_options,
+    list_format_option,
     parse_repository,
     parse_when,
     run,
+    setup_logging,
     when_option,
 )
 from ._output import json_value, row_sink
@@ -42,13 +50,21 @@ __all__ = ["cli"]
 
 
 @contextlib.contextmanager
-def _output(path: str) -> Iterator[TextIO]:
-    """stdout for ``-``, else the file. A regular file (or a new one) is written beside its
-    real path and moved in place only when the whole report is written, so a failed run
-    never leaves half a report over the last one; it keeps the old file's mode. Anything
-    else (a FIFO, a device such as /dev/stdout) is written to directly."""
+def _output(path: str, *, buffered: bool = False) -> Iterator[TextIO]:
+    """stdout for ``-`` (with ``buffered``, what was written reaches stdout only when the
+    block ends without an error: never half a JSON document), else the file. A regular file
+    (or a new one) is written beside its real path and moved in place only when the whole
+    report is written, so a failed run never leaves half a report over the last one; it
+    keeps the old file's mode. Anything else (a FIFO, a device such as /dev/stdout) is
+    written to directly."""
     if path == "-":
-        yield sys.stdout
+        if not buffered:
+            yield sys.stdout
+            return
+        buffer = io.StringIO()
+        yield buffer
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
         return
     target = os.path.realpath(path)  # through a symlink: the link stays, its file changes
     try:
@@ -91,14 +107,28 @@ def _namespaces(names: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_EXIT_HELP = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=f"""\b
+Exit codes:
+{_EXIT_HELP}
+
+Output: --format json is one JSON document written only once complete (an interrupted run
+prints none); --format jsonl (listings) and csv stream one record per line, valid up to
+where a run stopped. Data goes to stdout, progress, logs and `error:` lines to stderr.""",
+)
 @click.version_option(__version__, prog_name="hubasync")
+@global_options
 def cli() -> None:
     """hubasync: audit and tidy Docker Hub namespaces from the shell.
 
     Credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN (a PAT, org token or password), or
     --username with the token on standard input (--token-stdin). Never pass a secret as
-    an argument. Exit codes: 0 ok, 1 something failed (one `error:` line each), 2 usage.
+    an argument. The options below are accepted before or after the subcommand
+    (`hubasync --base-url URL repos list NS` or `hubasync repos list NS --base-url URL`).
     """
 
 
@@ -146,7 +176,7 @@ def audit(
         names = _namespaces(namespaces)
         progress = stderr_console()
         async with connection.client(max_concurrency=concurrency) as hub:
-            with _output(output) as out:
+            with _output(output, buffered=fmt == "json") as out:
                 sink = audit_sink(fmt, out, active_from=active_from, include_tags=include_tags)
                 report = await run_audit(
                     hub,
@@ -159,9 +189,18 @@ def audit(
                 )
             if progress is not None:
                 progress.print(summary_line(report, hub.stats), markup=False, highlight=False)
-        return EXIT_OK if report.ok else EXIT_FAILURE
+        return audit_exit_code(report)
 
     run(connection.debug, main)
+
+
+def audit_exit_code(report: AuditReport) -> int:
+    """0 when every repository was audited cleanly, 3 (partial) when some were and others
+    failed or warned, 1 when none was audited. Pure."""
+    if report.ok:
+        return EXIT_OK
+    audited = report.totals.repositories - report.totals.failed_repositories
+    return EXIT_PARTIAL if audited > 0 else EXIT_FAILURE
 
 
 # ------------------------------------------------------------------------------ prune
@@ -287,7 +326,7 @@ def tokens() -> None:
 
 @tokens.command("list")
 @connection_options
-@format_option
+@list_format_option
 def tokens_list(connection: Connection, fmt: str) -> None:
     """List the tokens (never their secret values)."""
 
@@ -369,6 +408,57 @@ def tokens_revoke(connection: Connection, uuid: str) -> None:
     run(connection.debug, main)
 
 
+def _set_token_active(connection: Connection, uuid: str, active: bool) -> None:
+    async def main() -> int:
+        async with connection.client() as hub:
+            token = await hub.access_tokens.update(uuid, is_active=active)
+        state = "active" if token.is_active else "inactive"
+        click.echo(f"token {token.uuid} ({token.token_label}) is {state}", err=True)
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@tokens.command("activate")
+@connection_options
+@click.argument("uuid")
+def tokens_activate(connection: Connection, uuid: str) -> None:
+    """Let the token UUID be used again."""
+    _set_token_active(connection, uuid, True)
+
+
+@tokens.command("deactivate")
+@connection_options
+@click.argument("uuid")
+def tokens_deactivate(connection: Connection, uuid: str) -> None:
+    """Stop the token UUID from working (reversible, unlike revoke)."""
+    _set_token_active(connection, uuid, False)
+
+
+@tokens.command("inspect")
+@connection_options
+@click.argument("uuid")
+@format_option
+def tokens_inspect(connection: Connection, uuid: str, fmt: str) -> None:
+    """Show the token UUID: label, scopes, state, creation, last use, expiry (never its value)."""
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            token = await hub.access_tokens.get(uuid)
+        row = {
+            **_token_row(token),
+            "created_by": token.creator_ua,
+            "created_from": token.creator_ip,
+            "generated_by": token.generated_by,
+        }
+        sink = row_sink(fmt, sys.stdout, list(row), title=f"Access token {token.uuid}")
+        sink.add(row)
+        sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
 # ------------------------------------------------------------------------ repos, tags
 
 
@@ -381,7 +471,7 @@ def repos() -> None:
 @connection_options
 @click.argument("namespace")
 @click.option("--name", "name_filter", help="Only repositories whose name contains this.")
-@format_option
+@list_format_option
 def repos_list(connection: Connection, namespace: str, name_filter: str | None, fmt: str) -> None:
     """List the repositories of NAMESPACE (public ones only without credentials)."""
     columns = ["name", "private", "pulls", "stars", "last_updated", "description"]
@@ -415,7 +505,7 @@ def tags() -> None:
 @tags.command("list")
 @connection_options
 @click.argument("target", metavar="NS/REPO")
-@format_option
+@list_format_option
 def tags_list(connection: Connection, target: str, fmt: str) -> None:
     """List the current tags of NS/REPO, most recently pushed first."""
     try:
@@ -448,6 +538,262 @@ def tags_list(connection: Connection, target: str, fmt: str) -> None:
     run(connection.debug, main)
 
 
+# ------------------------------------------------------------------------ orgs settings
+
+
+@cli.group()
+def orgs() -> None:
+    """Organizations."""
+
+
+@orgs.group("settings")
+def orgs_settings() -> None:
+    """An organization's settings (image access restrictions)."""
+
+
+_SETTINGS_COLUMNS = [
+    "org",
+    "restricted_images",
+    "allow_official_images",
+    "allow_verified_publishers",
+]
+
+
+def _settings_row(org: str, settings: Any) -> dict[str, Any]:
+    restricted = settings.restricted_images
+    return {
+        "org": org,
+        "restricted_images": restricted.enabled if restricted else None,
+        "allow_official_images": restricted.allow_official_images if restricted else None,
+        "allow_verified_publishers": restricted.allow_verified_publishers if restricted else None,
+    }
+
+
+@orgs_settings.command("get")
+@connection_options
+@click.argument("org")
+@format_option
+def orgs_settings_get(connection: Connection, org: str, fmt: str) -> None:
+    """Show the settings of ORG (needs an owner's credentials)."""
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            settings = await hub.orgs.settings(org)
+        sink = row_sink(fmt, sys.stdout, _SETTINGS_COLUMNS, title=f"Settings of {org}")
+        sink.add(_settings_row(org, settings))
+        sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@orgs_settings.command("set")
+@connection_options
+@click.argument("org")
+@click.option(
+    "--restricted-images/--no-restricted-images",
+    "enabled",
+    default=None,
+    help="Restrict the images the organization's users may pull.",
+)
+@click.option(
+    "--allow-official-images/--no-allow-official-images",
+    "official",
+    default=None,
+    help="While restricted, allow Docker Official Images.",
+)
+@click.option(
+    "--allow-verified-publishers/--no-allow-verified-publishers",
+    "verified",
+    default=None,
+    help="While restricted, allow Verified Publisher images.",
+)
+@format_option
+def orgs_settings_set(
+    connection: Connection,
+    org: str,
+    enabled: bool | None,
+    official: bool | None,
+    verified: bool | None,
+    fmt: str,
+) -> None:
+    """Change the settings of ORG; what is not given keeps its current value."""
+    if enabled is None and official is None and verified is None:
+        raise click.UsageError(
+            "nothing to change: pass --restricted-images/--no-restricted-images, "
+            "--[no-]allow-official-images and/or --[no-]allow-verified-publishers"
+        )
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            current = (await hub.orgs.settings(org)).restricted_images or RestrictedImages()
+            wanted = RestrictedImages(
+                enabled=_pick(enabled, current.enabled),
+                allow_official_images=_pick(official, current.allow_official_images),
+                allow_verified_publishers=_pick(verified, current.allow_verified_publishers),
+            )
+            settings = await hub.orgs.update_settings(org, wanted)
+        sink = row_sink(fmt, sys.stdout, _SETTINGS_COLUMNS, title=f"Settings of {org}")
+        sink.add(_settings_row(org, settings))
+        sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+def _pick(given: bool | None, current: bool | None) -> bool:
+    return given if given is not None else bool(current)
+
+
+# ---------------------------------------------------------------------------- audit-log
+
+
+@cli.group("audit-log")
+def audit_log() -> None:
+    """The audit log of an organization or user."""
+
+
+@audit_log.command("ls")
+@connection_options
+@click.argument("account")
+@click.option("--action", help="Only this action, e.g. repo.tag.push (see Hub's list).")
+@click.option("--name", "name_filter", help="Only events about this name (e.g. a repository).")
+@click.option("--actor", help="Only events triggered by this user.")
+@click.option(
+    "--from", "from_", metavar="DATE", help="Events since DATE (2024-05-01, ISO, or 30d ago)."
+)
+@click.option("--to", metavar="DATE", help="Events until DATE (same forms as --from).")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after this many events.")
+@list_format_option
+def audit_log_ls(
+    connection: Connection,
+    account: str,
+    action: str | None,
+    name_filter: str | None,
+    actor: str | None,
+    from_: str | None,
+    to: str | None,
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """List the audit log events of ACCOUNT, newest first."""
+    now = datetime.now(UTC)
+    bounds: dict[str, datetime | None] = {}
+    for flag, text in (("--from", from_), ("--to", to)):
+        try:
+            bounds[flag] = parse_when(text, now) if text is not None else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=flag) from None
+    columns = ["timestamp", "action", "name", "actor", "description", "data"]
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            events = hub.audit_logs.list(
+                account,
+                action=action,
+                name=name_filter,
+                actor=actor,
+                from_=bounds["--from"],
+                to=bounds["--to"],
+            )
+            sink = row_sink(fmt, sys.stdout, columns, title=f"Audit log of {account}")
+            async with contextlib.aclosing(events):
+                shown = 0
+                async for event in events:
+                    sink.add(
+                        {
+                            "timestamp": event.timestamp,
+                            "action": event.action,
+                            "name": event.name,
+                            "actor": event.actor,
+                            "description": event.action_description,
+                            "data": " ".join(f"{k}={v}" for k, v in sorted(event.data.items())),
+                        }
+                    )
+                    shown += 1
+                    if limit is not None and shown >= limit:
+                        break
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+# ------------------------------------------------------------------------------- limits
+
+
+@cli.command()
+@connection_options
+@format_option
+def limits(connection: Connection, fmt: str) -> None:
+    """Show Hub's rate limit for these credentials (after one cheap request).
+
+    Anonymous callers are limited per IP address, authenticated ones per account.
+    """
+    columns = ["limit", "remaining", "resets_at", "resets_in_s", "account"]
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            await hub.repositories.list("library", page_size=1, prefetch=1).to_list(limit=1)
+            info = hub.rate_limit
+        if info is None or info.limit is None:
+            error_line(
+                f"{connection.base_url} sent no X-RateLimit-* headers: it does not limit "
+                "these requests, or a proxy removed the headers"
+            )
+            return EXIT_FAILURE
+        reset = datetime.fromtimestamp(info.reset, UTC) if info.reset is not None else None
+        row = {
+            "limit": info.limit,
+            "remaining": info.remaining,
+            "resets_at": reset,
+            "resets_in_s": (
+                round(max(0.0, info.reset - (info.date or info.received_at)), 1)
+                if info.reset is not None
+                else None
+            ),
+            "account": connection.username or "anonymous (per IP address)",
+        }
+        sink = row_sink(fmt, sys.stdout, columns, title=f"Rate limit at {connection.base_url}")
+        sink.add(row)
+        sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
+
+
+# ------------------------------------------------------------------------------ fakehub
+
+
+@cli.group()
+def fakehub() -> None:
+    """A standalone FakeHub for trying the command line (or any client) without Hub."""
+
+
+@fakehub.command(
+    "serve",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def fakehub_serve(args: tuple[str, ...]) -> None:
+    """Serve a seeded FakeHub until Ctrl-C, printing its URL and a user with a token.
+
+    Options: --port, --seed, --namespaces, --repos, --rate-limit, --window, --image-api
+    (`hubasync fakehub serve --help`). The same seed gives the same data and token. Also
+    `python -m hubasync.testing`.
+    """
+    from ..testing._serve import main as serve_main
+
+    setup_logging(_root_verbosity())
+    click.get_current_context().exit(serve_main(args, prog="hubasync fakehub serve"))
+
+
+def _root_verbosity() -> int:
+    obj = click.get_current_context().find_root().obj or {}
+    return int(obj.get("verbose") or 0)
+
+
 # ------------------------------------------------------------------------------- demo
 
 
@@ -471,6 +817,9 @@ def demo(fmt: str, scale: float, seed: int, debug: bool) -> None:
     same code as `hubasync audit`, then prints the report and the client's counters.
     """
     from ._demo import run_demo
+
+    setup_logging(_root_verbosity())
+    debug = debug or bool((click.get_current_context().find_root().obj or {}).get("debug"))
 
     async def main() -> int:
         return await run_demo(

@@ -31,6 +31,7 @@ from rich.table import Table
 from .._client import HubClient
 from .._transport import ClientStats
 from ..audit import AuditReport, AuditTotals, RepositoryAudit, audit_namespaces
+from ._common import cli_advice
 from ._output import CsvRows, console_for, iso, json_value, table_cell
 
 __all__ = [
@@ -335,7 +336,8 @@ class AuditProgress:
             self._progress.update(self._task, advance=step, info=self._info())
 
     def log(self, line: str) -> None:
-        """One line on stderr, above the bar."""
+        """One line on stderr, above the bar (the library's advice given as flags)."""
+        line = cli_advice(line)
         if self._progress is not None:
             self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
         else:

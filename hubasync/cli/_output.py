@@ -1,9 +1,11 @@
 """Output of the ``hubasync`` command: rows as a rich table, JSON or CSV.
 
-JSON and CSV are written as rows arrive (a long listing is never held in memory just to be
-printed); a table is collected and drawn at the end. Values are converted by pure
-functions: datetimes become ISO 8601 in UTC (``…Z``) in JSON/CSV, lists become JSON arrays
-or space-separated CSV cells.
+``--format json`` is one JSON document written only once complete: an interrupted or failed
+command leaves no half document on stdout. ``--format jsonl`` (JSON Lines: one object per
+line) and CSV are streamed as rows arrive, so every line already written stays valid after
+Ctrl-C and a long listing is never held in memory; a table is collected and drawn at the
+end. Values are converted by pure functions: datetimes become ISO 8601 in UTC (``…Z``) in
+JSON/CSV, lists become JSON arrays or space-separated CSV cells.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.table import Table
 
 __all__ = [
     "CsvRows",
+    "JsonLines",
     "JsonRows",
     "RowSink",
     "TableRows",
@@ -103,21 +106,35 @@ class RowSink(Protocol):
 
 
 class JsonRows:
-    """A JSON array of objects, one per line, streamed."""
+    """A JSON array of objects (one per line), written when closed: never half an array."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
-        self._first = True
+        self._lines: list[str] = []
 
     def add(self, row: Mapping[str, Any]) -> None:
-        """Write one object."""
-        self._out.write("[\n" if self._first else ",\n")
-        self._first = False
-        self._out.write(json.dumps(json_value(row), sort_keys=False))
+        """Collect one object."""
+        self._lines.append(json.dumps(json_value(row), sort_keys=False))
 
     def close(self) -> None:
-        """Close the array."""
-        self._out.write("[]\n" if self._first else "\n]\n")
+        """Write the whole array."""
+        self._out.write("[\n" + ",\n".join(self._lines) + "\n]\n" if self._lines else "[]\n")
+        self._out.flush()
+
+
+class JsonLines:
+    """JSON Lines: one object per line, each written (and flushed) as it arrives."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Write one line."""
+        self._out.write(json.dumps(json_value(row), sort_keys=False) + "\n")
+        self._out.flush()
+
+    def close(self) -> None:
+        """Flush."""
         self._out.flush()
 
 
@@ -163,9 +180,11 @@ class TableRows:
 
 
 def row_sink(fmt: str, out: TextIO, columns: Sequence[str], *, title: str | None = None) -> RowSink:
-    """The sink for ``--format`` ``fmt`` (table, json or csv)."""
+    """The sink for ``--format`` ``fmt`` (table, json, jsonl or csv)."""
     if fmt == "json":
         return JsonRows(out)
+    if fmt == "jsonl":
+        return JsonLines(out)
     if fmt == "csv":
         return CsvRows(out, columns)
     return TableRows(out, columns, title=title)
