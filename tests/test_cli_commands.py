@@ -23,18 +23,8 @@ from hubasync.cli._common import cli_advice, log_level, setup_logging
 from hubasync.cli._output import JsonLines, JsonRows
 from hubasync.testing import FakeHub
 
-from .test_cli import ThreadedHub, build_hub
-
-PAT = "dckr_pat_alice_cli_SECRET_0123456789"
-
-
-@pytest.fixture(scope="module")
-def hub() -> Iterator[ThreadedHub]:
-    threaded = ThreadedHub(build_hub)
-    try:
-        yield threaded
-    finally:
-        threaded.close()
+from .test_cli import PAT, ThreadedHub, build_hub
+from .test_cli import hub as hub  # the module-scoped FakeHub fixture, one per module
 
 
 @pytest.fixture(autouse=True)

@@ -408,6 +408,13 @@ def tokens_revoke(connection: Connection, uuid: str) -> None:
     run(connection.debug, main)
 
 
+def _print_one(fmt: str, row: dict[str, Any], *, title: str) -> None:
+    """One record on stdout in ``fmt`` (its keys are the columns)."""
+    sink = row_sink(fmt, sys.stdout, list(row), title=title)
+    sink.add(row)
+    sink.close()
+
+
 def _set_token_active(connection: Connection, uuid: str, active: bool) -> None:
     async def main() -> int:
         async with connection.client() as hub:
@@ -451,9 +458,7 @@ def tokens_inspect(connection: Connection, uuid: str, fmt: str) -> None:
             "created_from": token.creator_ip,
             "generated_by": token.generated_by,
         }
-        sink = row_sink(fmt, sys.stdout, list(row), title=f"Access token {token.uuid}")
-        sink.add(row)
-        sink.close()
+        _print_one(fmt, row, title=f"Access token {token.uuid}")
         return EXIT_OK
 
     run(connection.debug, main)
@@ -551,14 +556,6 @@ def orgs_settings() -> None:
     """An organization's settings (image access restrictions)."""
 
 
-_SETTINGS_COLUMNS = [
-    "org",
-    "restricted_images",
-    "allow_official_images",
-    "allow_verified_publishers",
-]
-
-
 def _settings_row(org: str, settings: Any) -> dict[str, Any]:
     restricted = settings.restricted_images
     return {
@@ -579,9 +576,7 @@ def orgs_settings_get(connection: Connection, org: str, fmt: str) -> None:
     async def main() -> int:
         async with connection.client() as hub:
             settings = await hub.orgs.settings(org)
-        sink = row_sink(fmt, sys.stdout, _SETTINGS_COLUMNS, title=f"Settings of {org}")
-        sink.add(_settings_row(org, settings))
-        sink.close()
+        _print_one(fmt, _settings_row(org, settings), title=f"Settings of {org}")
         return EXIT_OK
 
     run(connection.debug, main)
@@ -633,9 +628,7 @@ def orgs_settings_set(
                 allow_verified_publishers=_pick(verified, current.allow_verified_publishers),
             )
             settings = await hub.orgs.update_settings(org, wanted)
-        sink = row_sink(fmt, sys.stdout, _SETTINGS_COLUMNS, title=f"Settings of {org}")
-        sink.add(_settings_row(org, settings))
-        sink.close()
+        _print_one(fmt, _settings_row(org, settings), title=f"Settings of {org}")
         return EXIT_OK
 
     run(connection.debug, main)
@@ -730,7 +723,6 @@ def limits(connection: Connection, fmt: str) -> None:
 
     Anonymous callers are limited per IP address, authenticated ones per account.
     """
-    columns = ["limit", "remaining", "resets_at", "resets_in_s", "account"]
 
     async def main() -> int:
         async with connection.client() as hub:
@@ -754,9 +746,7 @@ def limits(connection: Connection, fmt: str) -> None:
             ),
             "account": connection.username or "anonymous (per IP address)",
         }
-        sink = row_sink(fmt, sys.stdout, columns, title=f"Rate limit at {connection.base_url}")
-        sink.add(row)
-        sink.close()
+        _print_one(fmt, row, title=f"Rate limit at {connection.base_url}")
         return EXIT_OK
 
     run(connection.debug, main)

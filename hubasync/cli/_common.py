@@ -395,30 +395,29 @@ def setup_logging(verbosity: int) -> None:
     logger.setLevel(level)
 
 
-def format_option(fn: F) -> F:
-    """Add ``--format table|json|csv``."""
+def _format(choices: tuple[str, ...], help_text: str) -> Callable[[F], F]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(FORMATS),
+        type=click.Choice(choices),
         default="table",
         show_default=True,
-        help="Output format (json and csv print data only, for scripts; json is written "
-        "once complete, never half a document).",
-    )(fn)
+        help=help_text,
+    )
 
 
-def list_format_option(fn: F) -> F:
-    """Add ``--format table|json|jsonl|csv`` (for listings)."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(LIST_FORMATS),
-        default="table",
-        show_default=True,
-        help="Output format: json is one document written once complete; jsonl (one "
-        "object per line) and csv stream as rows arrive, valid up to where Ctrl-C stopped.",
-    )(fn)
+#: Add ``--format table|json|csv``.
+format_option = _format(
+    FORMATS,
+    "Output format (json and csv print data only, for scripts; json is written once "
+    "complete, never half a document).",
+)
+#: Add ``--format table|json|jsonl|csv`` (for listings).
+list_format_option = _format(
+    LIST_FORMATS,
+    "Output format: json is one document written once complete; jsonl (one object per "
+    "line) and csv stream as rows arrive, valid up to where Ctrl-C stopped.",
+)
 
 
 def error_line(message: str) -> None:
