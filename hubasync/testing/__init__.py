@@ -21,7 +21,7 @@ from ._fakehub import FakeHub
 from ._faults import FAULT_KINDS, Fault, FaultKind, FaultPlan
 from ._generate import GeneratedData
 from ._generate_orgs import PlantedAccess
-from ._handlers import RequestRecord
+from ._http import RequestRecord
 from ._limits import RETRY_HINTS, RetryHint
 from ._state import FakeImage, IssuedToken, digest_of
 from ._switches import disable_backoff

@@ -14,13 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
+from ._api import Api
 from ._areas import AREAS
 from ._clock import to_epoch
 from ._faults import Fault, FaultEngine, FaultPlan
 from ._generate import GeneratedData, populate
 from ._generate_orgs import plant_access
-from ._handlers import Api, RequestRecord
+from ._http import RequestRecord
 from ._limits import RETRY_HINTS, FixedWindowLimiter, RetryHint
+from ._middleware import middlewares
 from ._org_seeding import OrgSeeding, issued
 from ._org_state import OrgAdmin
 from ._render import event_json
@@ -124,8 +126,7 @@ class FakeHub(OrgSeeding):
         """Start serving (on the running event loop); returns the server."""
         if self._runner is not None:
             raise RuntimeError("FakeHub is already started")
-        app = web.Application(middlewares=[self._api.middleware])
-        self._api.routes(app)
+        app = web.Application(middlewares=middlewares(self._api))
         for area in AREAS:
             area(self._api, self._admin).routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .._handlers import _CONTEXT, Api, HubHTTPError, _bad_request, _detail, _json
+from .._api import Api
+from .._http import CONTEXT, NO_PERMISSION, HubHTTPError, bad_request, detail, json_response
 from .._org_state import OrgAdmin, OrgData, RuleError
 from .._state import Principal
 
@@ -15,11 +16,6 @@ __all__ = ["NO_PERMISSION", "Area", "HubHTTPError", "bad_request", "detail", "js
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-NO_PERMISSION = "You do not have permission to perform this action."
-
-bad_request = _bad_request
-detail = _detail
-json_response = _json
 
 # What a caller needs for an org administration operation: "read" any member, "view" an
 # owner (both also the organization's own access token), "admin" an owner or editor, "owner".
@@ -47,13 +43,16 @@ class Area:
             except RuleError as exc:
                 raise self.rule_error(exc) from None
 
-        app.router.add_route(method, path, run)
+        if method == "GET":
+            app.router.add_get(path, run)  # HEAD too, as Hub answers it
+        else:
+            app.router.add_route(method, path, run)
 
     def rule_error(self, exc: RuleError) -> HubHTTPError:
         """A state rule violation as Hub's error body (``fields``/``text`` for a 400)."""
         if exc.status == 400:
-            return _bad_request(exc.message)
-        return _detail(exc.status, exc.message, errinfo={})
+            return bad_request(exc.message)
+        return detail(exc.status, exc.message, errinfo={})
 
     # ------------------------------------------------------------- callers
 
@@ -67,7 +66,7 @@ class Area:
 
     def raw_body(self) -> Any:
         """Whatever JSON was sent (None when nothing)."""
-        return _CONTEXT.get().json
+        return CONTEXT.get().json
 
     def org(
         self, request: web.Request, need: str, key: str = "org_name"
@@ -82,9 +81,9 @@ class Area:
         who = self.who(request)
         data = self.admin.find(request.match_info[key])
         if data is None:
-            raise _detail(404, "Not found.", errinfo={})
+            raise detail(404, "Not found.", errinfo={})
         if not self.allowed(who, data, need):
-            raise _detail(403, NO_PERMISSION, errinfo={})
+            raise detail(403, NO_PERMISSION, errinfo={})
         return who, data
 
     @staticmethod
@@ -127,7 +126,7 @@ class Area:
     ) -> web.Response:
         """A page-number list answer: ``{count|total, next, previous, results}``."""
         chunk, nxt, prev = self.page(request, items)
-        return _json(
+        return json_response(
             200,
             {
                 total: len(items),
