@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from .._api import Api
+from .._clock import parse_ts
 from .._http import CONTEXT, NO_PERMISSION, HubHTTPError, bad_request, detail, json_response
 from .._org_state import OrgAdmin, OrgData, RuleError
 from .._state import Principal
@@ -109,13 +110,6 @@ class Area:
 
     # -------------------------------------------------------------- paging
 
-    def page(
-        self, request: web.Request, items: list[Any], default_size: int = 10
-    ) -> tuple[list[Any], str | None, str | None]:
-        """One page of ``items`` (``page``/``page_size`` checked) and its next/previous links."""
-        page, size = self.api._page(request, default_size, "drf")
-        return self.api._paged(request, items, page, size)
-
     def listing(
         self,
         request: web.Request,
@@ -123,18 +117,35 @@ class Area:
         render: Callable[[Any], Any] = lambda item: item,
         *,
         total: str = "count",
-    ) -> web.Response:
-        """A page-number list answer: ``{count|total, next, previous, results}``."""
-        chunk, nxt, prev = self.page(request, items)
-        return json_response(
-            200,
-            {
-                total: len(items),
-                "next": nxt,
-                "previous": prev,
-                "results": [render(i) for i in chunk],
-            },
-        )
+        size: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        """A page-number list body: ``{count|total, next, previous, results}``.
+
+        ``size`` is the ``(page, page_size)`` already read from the query (else read here
+        with a default page size of 10).
+        """
+        page, page_size = size if size is not None else self.api._page(request, 10, "drf")
+        chunk, nxt, prev = self.api._paged(request, items, page, page_size)
+        return {
+            total: len(items),
+            "next": nxt,
+            "previous": prev,
+            "results": [render(i) for i in chunk],
+        }
+
+    def expires_at(self, raw: Any) -> float | None:
+        """A token's ``expires_at``: None, or an RFC 3339 time in the future (else a 400)."""
+        if raw is None:
+            return None
+        try:
+            expires = parse_ts(raw) if isinstance(raw, str) else None
+        except ValueError:
+            expires = None
+        if expires is None:
+            raise bad_request("expires_at must be an RFC 3339 date-time", "expires_at")
+        if expires <= self.now():
+            raise bad_request("expires_at must be in the future", "expires_at")
+        return expires
 
     def now(self) -> float:
         """The server clock."""

@@ -6,7 +6,6 @@ from typing import Any
 
 from aiohttp import web
 
-from .._clock import parse_ts
 from .._http import (
     bad_request,
     detail,
@@ -44,19 +43,10 @@ class AccessTokensArea(Area):
     async def tokens_list(self, request: web.Request) -> web.StreamResponse:
         """GET /v2/access-tokens: the caller's PATs, newest first (secrets blanked)."""
         who = self.api._user(request)
-        page, size = self.api._page(request, 10, "drf")
         tokens = self.state.tokens_of(who.sub)
-        chunk, nxt, prev = self.api._paged(request, tokens, page, size)
-        return json_response(
-            200,
-            {
-                "count": len(tokens),
-                "next": nxt,
-                "previous": prev,
-                "active_count": sum(1 for t in tokens if t.is_active),
-                "results": [token_json(t, reveal=False) for t in chunk],
-            },
-        )
+        answer = self.listing(request, tokens, lambda t: token_json(t, reveal=False))
+        answer["active_count"] = sum(1 for t in tokens if t.is_active)
+        return json_response(200, answer)
 
     async def tokens_create(self, request: web.Request) -> web.StreamResponse:
         """POST /v2/access-tokens: create a PAT; the only answer that carries the secret."""
@@ -73,17 +63,7 @@ class AccessTokensArea(Area):
                 f"scopes must be a non-empty list of {', '.join(VALID_SCOPES)}", "scopes"
             )
         now = self.now()
-        expires: float | None = None
-        raw_exp = body.get("expires_at")
-        if raw_exp is not None:
-            try:
-                expires = parse_ts(raw_exp) if isinstance(raw_exp, str) else None
-            except ValueError:
-                expires = None
-            if expires is None:
-                raise bad_request("expires_at must be an RFC 3339 date-time", "expires_at")
-            if expires <= now:
-                raise bad_request("expires_at must be in the future", "expires_at")
+        expires = self.expires_at(body.get("expires_at"))
         token = self.state.add_token(
             who.sub,
             kind="pat",

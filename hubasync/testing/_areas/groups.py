@@ -68,7 +68,7 @@ class GroupsArea(Area):
             for g in data.groups.values()
             if (username is None or username in g.members) and search in g.name.lower()
         ]
-        return self.listing(request, groups, group_json)
+        return json_response(200, self.listing(request, groups, group_json))
 
     def _fields(self, request: web.Request, *, name_required: bool) -> tuple[Any, Any]:
         body = self.body(request)
@@ -134,7 +134,7 @@ class GroupsArea(Area):
                     texts.append(info.email)
             if not search or any(search in t.lower() for t in texts):
                 rows.append(group_member_json(info, username, email=email))
-        return self.listing(request, rows)
+        return json_response(200, self.listing(request, rows))
 
     async def member_add(self, request: web.Request) -> web.StreamResponse:
         """POST …/members: ``{member}`` (an org member) joins the group (owners only)."""

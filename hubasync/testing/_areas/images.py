@@ -154,10 +154,7 @@ class ImagesArea(Area):
             raise self._aim_error(request, 404, f"image {digest} not found", op)
         page, size = self.api._page(request, 10, "aim")
         tags = image_tags(img)
-        chunk, nxt, prev = self.api._paged(request, tags, page, size)
-        return json_response(
-            200, {"count": len(tags), "next": nxt, "previous": prev, "results": chunk}
-        )
+        return json_response(200, self.listing(request, tags, size=(page, size)))
 
     async def delete_images(self, request: web.Request) -> web.StreamResponse:
         """POST /v2/namespaces/{ns}/delete-images: warnings, errors, dry run, deletion."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .._clock import format_ts, parse_ts
+from .._clock import format_ts
 from .._org_state import OrgAdmin, OrgData, check_resources, flat_scopes
 from .._state import Pat, Principal
 from ._base import Area, bad_request, detail, json_response
@@ -76,9 +76,8 @@ class OrgTokensArea(Area):
         """GET …/access-tokens: newest first; ``total``, not ``count``."""
         _, data = self._owner(request, "name")
         tokens = self.state.tokens_of(data.ns.name, "oat")
-        return self.listing(
-            request, tokens, lambda t: org_token_json(self.admin, t, resources=False), total="total"
-        )
+        render = lambda t: org_token_json(self.admin, t, resources=False)  # noqa: E731
+        return json_response(200, self.listing(request, tokens, render, total="total"))
 
     async def token_create(self, request: web.Request) -> web.StreamResponse:
         """POST …/access-tokens: the only answer that shows the ``dckr_oat_`` secret."""
@@ -87,17 +86,7 @@ class OrgTokensArea(Area):
         label = _label(body.get("label"), required=True) or ""
         description = _description(body.get("description")) or ""
         resources = check_resources(body.get("resources", []))
-        expires: float | None = None
-        raw = body.get("expires_at")
-        if raw is not None:
-            try:
-                expires = parse_ts(raw) if isinstance(raw, str) else None
-            except ValueError:
-                expires = None
-            if expires is None:
-                raise bad_request("expires_at must be an RFC 3339 date-time", "expires_at")
-            if expires <= self.now():
-                raise bad_request("expires_at must be in the future", "expires_at")
+        expires = self.expires_at(body.get("expires_at"))
         token = self.admin.add_token(
             data.ns.name,
             label=label,

@@ -126,7 +126,7 @@ class OrgsArea(Area):
             for invite in self.admin.invites_of(data.ns.name):
                 if not search or search in invite.invitee.lower():
                     rows.append(invitee_json(invite, email=email))
-        return self.listing(request, rows)
+        return json_response(200, self.listing(request, rows))
 
     async def members_export(self, request: web.Request) -> web.StreamResponse:
         """GET …/members/export: every member and invitee as CSV, as an attachment."""

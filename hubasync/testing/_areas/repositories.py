@@ -150,16 +150,7 @@ class RepositoriesArea(Area):
             repos.reverse()
         if page > 1 and (page - 1) * size >= len(repos):
             raise detail(404, "Invalid page.", errinfo={})
-        chunk, nxt, prev = self.api._paged(request, repos, page, size)
-        return json_response(
-            200,
-            {
-                "count": len(repos),
-                "next": nxt,
-                "previous": prev,
-                "results": [repo_entry_json(r) for r in chunk],
-            },
-        )
+        return json_response(200, self.listing(request, repos, repo_entry_json, size=(page, size)))
 
     async def repo_get(self, request: web.Request) -> web.StreamResponse:
         """GET/HEAD /v2/namespaces/{ns}/repositories/{repo}."""
@@ -176,13 +167,15 @@ class RepositoriesArea(Area):
         page, size = self.api._page(request, 10, "drf")
         self._anonymous_offset(who, page, size)
         tags = sorted(repo.tags.values(), key=lambda t: (t.pushed, t.name), reverse=True)
-        chunk, nxt, prev = self.api._paged(request, tags, page, size)
         active_from = default_active_from(self.now())
         ids = self.api.user_ids()
-        results = [tag_json(repo, t, repo.images[t.digest], active_from, ids) for t in chunk]
-        return json_response(
-            200, {"count": len(tags), "next": nxt, "previous": prev, "results": results}
+        body = self.listing(
+            request,
+            tags,
+            lambda t: tag_json(repo, t, repo.images[t.digest], active_from, ids),
+            size=(page, size),
         )
+        return json_response(200, body)
 
     async def tag_delete(self, request: web.Request) -> web.StreamResponse:
         """DELETE /v2/repositories/{ns}/{repo}/tags/{tag}/: 204; an immutable tag is refused
