@@ -24,7 +24,7 @@ from .. import _validate as v
 from .._version import __version__
 from ..audit import AuditReport
 from ..models import RestrictedImages
-from ..models.access_tokens import ACCESS_TOKEN_SCOPES
+from ..models.access_tokens import ACCESS_TOKEN_SCOPES, AccessTokenScope
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
 from ._common import (
     EXIT_CODES,
@@ -375,7 +375,8 @@ def tokens_create(
 
     async def main() -> int:
         async with connection.client() as hub:
-            token = await hub.access_tokens.create(label, list(scopes), expires_at=expiry)
+            chosen = cast(list[AccessTokenScope], list(scopes))  # click.Choice checked them
+            token = await hub.access_tokens.create(label, chosen, expires_at=expiry)
         row = {**_token_row(token), "token": token.token}
         if fmt == "table":
             click.echo(token.token)

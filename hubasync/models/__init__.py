@@ -12,6 +12,7 @@ from .access_tokens import (
     ACCESS_TOKEN_SCOPES,
     AccessToken,
     AccessTokenListResponse,
+    AccessTokenScope,
     CreateAccessTokenRequest,
     UpdateAccessTokenRequest,
 )
@@ -32,6 +33,7 @@ from .auth import (
 )
 from .groups import AccountType, AddGroupMemberRequest, GroupMember, GroupRequest, OrgGroup
 from .images import (
+    IMAGE_ORDERINGS,
     DeleteErrorKind,
     DeleteFailure,
     DeleteImagesErrorDetails,
@@ -43,9 +45,11 @@ from .images import (
     DeleteWarning,
     DeleteWarningKind,
     Image,
+    ImageOrdering,
     ImagesStatistics,
     ImagesSummary,
     ImageStatus,
+    ImageStatusName,
     ImageTag,
     ManifestRef,
 )
@@ -58,9 +62,11 @@ from .org_access_tokens import (
 )
 from .orgs import OrgSettings, RestrictedImages
 from .repositories import (
+    REPOSITORY_ORDERINGS,
     Category,
     ImmutableTagsSettings,
     Repository,
+    RepositoryOrdering,
     RepositoryPermissions,
     Tag,
     TagImage,
@@ -70,6 +76,12 @@ from .repositories import (
 )
 
 __all__ = [
+    "RepositoryOrdering",
+    "REPOSITORY_ORDERINGS",
+    "ImageStatusName",
+    "ImageOrdering",
+    "IMAGE_ORDERINGS",
+    "AccessTokenScope",
     "ACCESS_TOKEN_SCOPES",
     "AccessToken",
     "AccessTokenListResponse",

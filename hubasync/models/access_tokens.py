@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypeAlias, get_args
 
 import attrs
 
@@ -11,6 +12,7 @@ from ._base import ListResponse
 __all__ = [
     "ACCESS_TOKEN_SCOPES",
     "AccessToken",
+    "AccessTokenScope",
     "AccessTokenListResponse",
     "CreateAccessTokenRequest",
     "UpdateAccessTokenRequest",
@@ -18,7 +20,8 @@ __all__ = [
 
 #: The scopes a personal access token may carry, strongest first. A scope implies the weaker
 #: ones: ``repo:write`` also grants ``repo:read`` and ``repo:public_read``.
-ACCESS_TOKEN_SCOPES: tuple[str, ...] = ("repo:admin", "repo:write", "repo:read", "repo:public_read")
+AccessTokenScope: TypeAlias = Literal["repo:admin", "repo:write", "repo:read", "repo:public_read"]
+ACCESS_TOKEN_SCOPES: tuple[AccessTokenScope, ...] = get_args(AccessTokenScope)
 
 
 @attrs.frozen(kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypeAlias, get_args
 
 import attrs
 
@@ -19,13 +20,23 @@ __all__ = [
     "DeleteMetrics",
     "DeleteWarning",
     "DeleteWarningKind",
+    "IMAGE_ORDERINGS",
     "Image",
+    "ImageOrdering",
     "ImageStatus",
+    "ImageStatusName",
     "ImageTag",
     "ImagesStatistics",
     "ImagesSummary",
     "ManifestRef",
 ]
+
+
+#: ``images.list(status=...)``: the values Hub accepts (or an :class:`ImageStatus`).
+ImageStatusName: TypeAlias = Literal["active", "inactive"]
+#: ``images.list(ordering=...)``: the orderings Hub accepts (``-`` for descending).
+ImageOrdering: TypeAlias = Literal["last_activity", "-last_activity", "digest", "-digest"]
+IMAGE_ORDERINGS: tuple[ImageOrdering, ...] = get_args(ImageOrdering)
 
 
 class ImageStatus(OpenStrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypeAlias, get_args
 
 import attrs
 
@@ -10,9 +11,11 @@ from ._base import OpenStrEnum
 from .images import ImageStatus
 
 __all__ = [
+    "REPOSITORY_ORDERINGS",
     "Category",
     "ImmutableTagsSettings",
     "Repository",
+    "RepositoryOrdering",
     "RepositoryPermissions",
     "Tag",
     "TagImage",
@@ -20,6 +23,13 @@ __all__ = [
     "TagStatus",
     "UpdateRepositoryRequest",
 ]
+
+
+#: ``repositories.list(ordering=...)``: the orderings Hub accepts (``-`` for descending).
+RepositoryOrdering: TypeAlias = Literal[
+    "name", "-name", "last_updated", "-last_updated", "pull_count", "-pull_count"
+]
+REPOSITORY_ORDERINGS: tuple[RepositoryOrdering, ...] = get_args(RepositoryOrdering)
 
 
 class TagStatus(OpenStrEnum):

@@ -12,6 +12,7 @@ from .._pagination import Paginator
 from ..models.access_tokens import (
     ACCESS_TOKEN_SCOPES,
     AccessToken,
+    AccessTokenScope,
     CreateAccessTokenRequest,
     UpdateAccessTokenRequest,
 )
@@ -31,7 +32,11 @@ class AccessTokens(Resource):
     """Create, list, inspect, rename, (de)activate and delete personal access tokens."""
 
     async def create(
-        self, label: str, scopes: Iterable[str], *, expires_at: datetime | None = None
+        self,
+        label: str,
+        scopes: Iterable[AccessTokenScope],
+        *,
+        expires_at: datetime | None = None,
     ) -> AccessToken:
         """Create a token; its secret value is in ``.token`` of the answer, and only there.
 
@@ -40,7 +45,7 @@ class AccessTokens(Resource):
         """
         if isinstance(scopes, str):
             raise ValueError(f"scopes must be a list of scopes, e.g. ['repo:read'], not {scopes!r}")
-        wanted = list(scopes)
+        wanted: list[str] = list(scopes)
         if not wanted:
             raise ValueError(f"scopes must not be empty; choose from {list(ACCESS_TOKEN_SCOPES)}")
         unknown = [s for s in wanted if s not in ACCESS_TOKEN_SCOPES]

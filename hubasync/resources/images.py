@@ -10,21 +10,22 @@ from .._convert import unstructure
 from .._pagination import Paginator
 from ..errors import BadRequestError, DeleteImagesError, ResponseValidationError
 from ..models.images import (
+    IMAGE_ORDERINGS,
     DeleteImagesErrorResponse,
     DeleteImagesRequest,
     DeleteImagesResult,
     DeleteWarning,
     Image,
+    ImageOrdering,
     ImagesSummary,
     ImageStatus,
+    ImageStatusName,
     ImageTag,
     ManifestRef,
 )
 from ._base import Resource
 
 __all__ = ["Images"]
-
-_ORDERINGS = ("last_activity", "-last_activity", "digest", "-digest")
 
 
 class Images(Resource):
@@ -46,9 +47,9 @@ class Images(Resource):
         namespace: str,
         repository: str,
         *,
-        status: ImageStatus | str | None = None,
+        status: ImageStatus | ImageStatusName | None = None,
         currently_tagged: bool | None = None,
-        ordering: str | None = None,
+        ordering: ImageOrdering | None = None,
         active_from: datetime | None = None,
         page_size: int = 100,
         prefetch: int | None = None,
@@ -62,7 +63,7 @@ class Images(Resource):
                 f"currently_tagged must be True, False or None, got {currently_tagged!r}"
             )
         if ordering is not None:
-            v.check_choice(ordering, "ordering", _ORDERINGS)
+            v.check_choice(ordering, "ordering", IMAGE_ORDERINGS)
         params = {
             "status": str(status) if status is not None else None,
             "currently_tagged": currently_tagged,

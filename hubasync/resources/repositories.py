@@ -6,12 +6,16 @@ from .. import _validate as v
 from .._convert import unstructure
 from .._pagination import Paginator
 from ..errors import HubError, ImmutableTagError, NotFoundError
-from ..models.repositories import Repository, Tag, UpdateRepositoryRequest
+from ..models.repositories import (
+    REPOSITORY_ORDERINGS,
+    Repository,
+    RepositoryOrdering,
+    Tag,
+    UpdateRepositoryRequest,
+)
 from ._base import Resource
 
 __all__ = ["Repositories"]
-
-_ORDERINGS = ("name", "-name", "last_updated", "-last_updated", "pull_count", "-pull_count")
 
 
 class Repositories(Resource):
@@ -60,7 +64,7 @@ class Repositories(Resource):
         namespace: str,
         *,
         name: str | None = None,
-        ordering: str | None = None,
+        ordering: RepositoryOrdering | None = None,
         page_size: int = 100,
         prefetch: int | None = None,
     ) -> Paginator[Repository]:
@@ -69,7 +73,7 @@ class Repositories(Resource):
         if name is not None:
             v.check_text(name, "name")
         if ordering is not None:
-            v.check_choice(ordering, "ordering", _ORDERINGS)
+            v.check_choice(ordering, "ordering", REPOSITORY_ORDERINGS)
         return self._paginate(
             "repositories.list",
             path,
