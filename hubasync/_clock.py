@@ -62,6 +62,10 @@ class SystemClock:
 class ManualClock:
     """A clock for tests that moves only when told to, with cooperative sleepers.
 
+    The one ``ManualClock`` (public as ``hubasync.testing.ManualClock``): pass it as
+    ``HubClient(clock=...)`` (it has ``time()`` and ``sleep()``) and as ``FakeHub(clock=...)``
+    (calling it returns the time), the same clock for both when a test needs them in step.
+
     ``sleep(s)`` parks the caller until the clock has been moved to at least ``now + s``;
     sleepers with the same deadline wake in the order they went to sleep. ``advance()`` and
     ``advance_to()`` move the time and wake every sleeper whose deadline passed; ``settle()``
@@ -112,8 +116,8 @@ class ManualClock:
         """How many tasks are sleeping on this clock."""
         return sum(1 for _, _, fut in self._sleepers if not fut.done())
 
-    def advance(self, seconds: float) -> None:
-        """Move the clock by ``seconds`` and wake the sleepers that are due.
+    def advance(self, seconds: float) -> float:
+        """Move the clock by ``seconds``, wake the sleepers that are due; the new time.
 
         A negative value steps the clock back (as NTP may step a real clock); sleepers then
         wait correspondingly longer.
@@ -121,6 +125,14 @@ class ManualClock:
         if not math.isfinite(seconds):
             raise ValueError(f"ManualClock.advance() needs a finite number, got {seconds!r}")
         self._now += seconds
+        self._wake()
+        return self._now
+
+    def set(self, now: float) -> None:
+        """Set the clock to ``now`` (earlier or later) and wake the sleepers that are due."""
+        if not math.isfinite(now):
+            raise ValueError(f"ManualClock.set() needs a finite time, got {now!r}")
+        self._now = float(now)
         self._wake()
 
     def advance_to(self, instant: float) -> None:

@@ -293,3 +293,64 @@ def test_skew_bounds_always_hold_the_true_offset(
         low, high = est.bounds or (0.0, 0.0)
         assert low - 1e-6 <= offset <= high + 1e-6
         assert est.to_local(stamped + offset) >= stamped - 1e-6
+
+
+# ---------------------------------------------------------------------------------------------
+# One ManualClock for the client and FakeHub
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_testing_manual_clock_is_the_client_s() -> None:
+    import hubasync.testing
+
+    assert hubasync.testing.ManualClock is ManualClock
+    clock = hubasync.testing.ManualClock(100.0)
+    assert isinstance(clock, Clock)  # what HubClient(clock=...) needs: time() and sleep()
+    assert clock() == clock.time() == clock.now == 100.0  # what FakeHub(clock=...) calls
+    assert clock.advance(5) == 105.0
+    clock.set(50.0)
+    assert clock.time() == 50.0
+    with pytest.raises(ValueError, match="finite"):
+        clock.set(float("nan"))
+
+
+async def test_set_wakes_the_sleepers_that_are_due() -> None:
+    clock = ManualClock(0.0)
+    woke: list[float] = []
+
+    async def sleeper(s: float) -> None:
+        await clock.sleep(s)
+        woke.append(s)
+
+    tasks = [asyncio.create_task(sleeper(s)) for s in (1.0, 5.0)]
+    await clock.settle()
+    clock.set(2.0)
+    await clock.settle()
+    assert woke == [1.0]
+    clock.set(5.0)
+    await asyncio.gather(*tasks)
+    assert woke == [1.0, 5.0]
+
+
+async def test_one_clock_drives_the_client_s_token_refresh_and_fakehub_s_expiry() -> None:
+    from hubasync import HubClient
+    from hubasync.testing import FakeHub
+
+    clock = ManualClock(1_700_000_000.0)
+    pat = "dckr_pat_alice_0000000000000000000"
+    async with FakeHub(clock=clock, token_lifetime_s=600) as server:
+        server.add_user("alice", "pw", pats=[pat])
+        async with HubClient(
+            username="alice",
+            secret=pat,
+            base_url=server.url,
+            clock=clock,
+            requests_per_minute=1_000_000,
+        ) as hub:
+            assert await hub.repositories.exists("alice", "nothing") is False
+            clock.advance(700)  # the token expired on both sides of the connection
+            assert await hub.repositories.exists("alice", "nothing") is False
+            assert hub.stats.logins == 2
+    # The client saw the expiry on the shared clock and logged in again before sending: no
+    # request went out with the dead token.
+    assert [r.status for r in server.requests if r.status == 401] == []

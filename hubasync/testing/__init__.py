@@ -16,7 +16,7 @@ point) provides a ``fake_hub`` fixture yielding a started FakeHub.
 
 from __future__ import annotations
 
-from ._clock import ManualClock
+from .._clock import ManualClock
 from ._fakehub import FakeHub
 from ._faults import FAULT_KINDS, Fault, FaultKind, FaultPlan
 from ._generate import GeneratedData

@@ -1,6 +1,8 @@
-"""Time helpers for FakeHub: a settable clock, RFC 3339 / HTTP-date formatting and parsing.
+"""Time helpers for FakeHub: RFC 3339 / HTTP-date formatting and parsing.
 
-Everything here is pure (no I/O); FakeHub keeps all instants as float unix seconds.
+Everything here is pure (no I/O); FakeHub keeps all instants as float unix seconds. The
+settable clock is ``hubasync.testing.ManualClock`` (defined in ``hubasync._clock``), the same
+one ``HubClient(clock=...)`` takes.
 """
 
 from __future__ import annotations
@@ -13,52 +15,12 @@ from datetime import UTC, datetime
 from email.utils import formatdate
 
 __all__ = [
-    "ManualClock",
     "format_http_date",
     "format_ts",
     "month_before",
     "parse_ts",
     "to_epoch",
 ]
-
-
-class ManualClock:
-    """A clock that only moves when told to: pass it as ``FakeHub(clock=...)``.
-
-    Calling the clock returns the current unix time in seconds. Tests use it to expire
-    tokens and roll rate-limit windows without sleeping.
-    """
-
-    __slots__ = ("_now",)
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self._now = float(start)
-
-    def __call__(self) -> float:
-        """Return the current time (unix seconds)."""
-        return self._now
-
-    @property
-    def now(self) -> float:
-        """The current time (unix seconds)."""
-        return self._now
-
-    def advance(self, seconds: float) -> float:
-        """Move the clock forward by ``seconds`` (>= 0) and return the new time."""
-        if seconds < 0:
-            raise ValueError(
-                f"ManualClock.advance() takes a non-negative number of seconds, got {seconds!r}; "
-                "use set() to move the clock to an earlier instant."
-            )
-        self._now += seconds
-        return self._now
-
-    def set(self, now: float) -> None:
-        """Set the clock to the unix time ``now``."""
-        self._now = float(now)
-
-    def __repr__(self) -> str:
-        return f"ManualClock({self._now!r})"
 
 
 def to_epoch(value: datetime | float | None) -> float | None:
