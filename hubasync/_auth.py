@@ -23,7 +23,7 @@ from .errors import AuthenticationError, HubError, TwoFactorRequiredError
 
 __all__ = [
     "Authenticator",
-    "LoginRequest",
+    "LoginCall",
     "TokenState",
     "TwoFactorCallable",
     "jwt_claims",
@@ -88,8 +88,11 @@ def login_route(secret: str) -> Literal["/v2/auth/token", "/v2/users/login"]:
 
 
 @attrs.frozen(kw_only=True)
-class LoginRequest:
-    """One unauthenticated POST the authenticator asks the transport to send."""
+class LoginCall:
+    """One unauthenticated POST the authenticator asks the transport to send.
+
+    (Not ``hubasync.models.LoginRequest``, which is the body of ``POST /v2/users/login``.)
+    """
 
     operation: str
     path: str
@@ -104,8 +107,8 @@ class TokenState:
     refresh_at: float | None
 
 
-#: The transport hook: sends a LoginRequest and returns (status, decoded JSON body).
-LoginSender = Callable[[LoginRequest], Awaitable[tuple[int, Any]]]
+#: The transport hook: sends a LoginCall and returns (status, decoded JSON body).
+LoginSender = Callable[[LoginCall], Awaitable[tuple[int, Any]]]
 
 
 class Authenticator:
@@ -241,7 +244,7 @@ class Authenticator:
         route = login_route(self._secret)
         if route == "/v2/auth/token":
             status, body = await send(
-                LoginRequest(
+                LoginCall(
                     operation="auth.token",
                     path=route,
                     body={"identifier": self._username, "secret": self._secret},
@@ -257,7 +260,7 @@ class Authenticator:
                 status, body, self._username, operation="auth.token", secrets=self.secrets()
             )
         status, body = await send(
-            LoginRequest(
+            LoginCall(
                 operation="auth.login",
                 path=route,
                 body={"username": self._username, "password": self._secret},
@@ -285,7 +288,7 @@ class Authenticator:
         if inspect.isawaitable(code):
             code = await code
         status, body = await send(
-            LoginRequest(
+            LoginCall(
                 operation="auth.2fa_login",
                 path="/v2/users/2fa-login",
                 body={"login_2fa_token": login_2fa_token, "code": str(code)},

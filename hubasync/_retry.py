@@ -23,7 +23,7 @@ import attrs
 __all__ = [
     "MAX_CONSECUTIVE_429",
     "RETRYABLE_STATUSES",
-    "Fault",
+    "FailureKind",
     "RetryState",
     "backoff_delay",
     "backoff_scale",
@@ -53,8 +53,11 @@ def backoff_scale() -> float:
     return _backoff_scale
 
 
-class Fault(Enum):
-    """What went wrong with one attempt, as far as the retry decision cares."""
+class FailureKind(Enum):
+    """What went wrong with one attempt, as far as the retry decision cares.
+
+    (Not ``hubasync.testing.Fault``, which is a fault FakeHub injects.)
+    """
 
     RATE_LIMITED = "rate_limited"  # 429
     SERVER = "server"  # 500/502/503/504
@@ -74,7 +77,7 @@ class RetryState:
 
 
 def decide(
-    fault: Fault,
+    fault: FailureKind,
     state: RetryState,
     *,
     idempotent: bool,
@@ -82,20 +85,20 @@ def decide(
     max_retries: int,
 ) -> bool:
     """Whether to retry after ``fault``; updates ``state``'s counters when it says yes."""
-    if fault is Fault.RATE_LIMITED:
+    if fault is FailureKind.RATE_LIMITED:
         if state.consecutive_429 + 1 >= MAX_CONSECUTIVE_429:
             return False
         state.consecutive_429 += 1
         return True
     state.consecutive_429 = 0
-    if fault is Fault.UNAUTHORIZED:
+    if fault is FailureKind.UNAUTHORIZED:
         if can_refresh and not state.refreshed_after_401:
             state.refreshed_after_401 = True
             return True
         return False
-    if fault is Fault.FINAL:
+    if fault is FailureKind.FINAL:
         return False
-    allowed = fault is Fault.CONNECT or idempotent
+    allowed = fault is FailureKind.CONNECT or idempotent
     if not allowed or state.retries >= max_retries:
         return False
     state.retries += 1

@@ -22,7 +22,7 @@ from ._ratelimit import RateLimitInfo
 from ._responses import decode_error_body, decode_json, error_for_status, hub_txnid, scrub
 from ._retry import (
     RETRYABLE_STATUSES,
-    Fault,
+    FailureKind,
     RetryState,
     backoff_delay,
     decide,
@@ -229,7 +229,7 @@ def interpret(
     )
     if status == 401 and authenticated and req.bearer is None:
         if decide(
-            Fault.UNAUTHORIZED,
+            FailureKind.UNAUTHORIZED,
             state,
             idempotent=req.is_idempotent,
             can_refresh=policy.can_login,
@@ -237,7 +237,7 @@ def interpret(
         ):
             return Refresh(error)
     if status in RETRYABLE_STATUSES and decide(
-        Fault.SERVER,
+        FailureKind.SERVER,
         state,
         idempotent=req.is_idempotent,
         can_refresh=False,
@@ -308,7 +308,11 @@ def _rate_limited(
         )
         return Fail(RateLimitError(message, **common), pause_until=pause)
     if not decide(
-        Fault.RATE_LIMITED, state, idempotent=req.is_idempotent, can_refresh=False, max_retries=0
+        FailureKind.RATE_LIMITED,
+        state,
+        idempotent=req.is_idempotent,
+        can_refresh=False,
+        max_retries=0,
     ):
         message = (
             f"{req.operation}: Docker Hub answered 429 to {state.consecutive_429 + 1} attempts "
@@ -321,12 +325,12 @@ def _rate_limited(
 
 
 def interpret_fault(
-    req: Request, state: RetryState, fault: Fault, exc: BaseException, *, policy: Policy
+    req: Request, state: RetryState, fault: FailureKind, exc: BaseException, *, policy: Policy
 ) -> Retry | Fail:
     """What a ``send`` that raised ``exc`` (no usable answer) means.
 
-    ``fault``: :attr:`Fault.CONNECT` when the connection never opened (Hub cannot have
-    processed the request, so even a creating POST is retried), else :attr:`Fault.TRANSPORT`.
+    ``fault``: :attr:`FailureKind.CONNECT` when the connection never opened (Hub cannot have
+    processed the request, so even a creating POST is retried), else :attr:`FailureKind.TRANSPORT`.
     """
     max_retries = policy.max_retries if req.max_retries is None else req.max_retries
     what = type(exc).__name__
@@ -336,7 +340,7 @@ def interpret_fault(
     ):
         reason = f"{what} ({detail}), attempt {state.retries}/{max_retries}"
         return Retry(backoff_delay(state.retries), reason)
-    if fault is Fault.TRANSPORT and not req.is_idempotent:
+    if fault is FailureKind.TRANSPORT and not req.is_idempotent:
         advice = (
             "not retried because the request may have been processed; check the result "
             "before repeating it"

@@ -26,11 +26,11 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from ._auth import Authenticator, LoginRequest, login_error
+from ._auth import Authenticator, LoginCall, login_error
 from ._clock import Clock, SkewEstimator
 from ._ratelimit import BudgetUpdate, RateLimiter, RateLimitInfo
 from ._responses import scrub_error
-from ._retry import Fault, RetryState
+from ._retry import FailureKind, RetryState
 from ._sansio import (
     Fail,
     Params,
@@ -278,7 +278,9 @@ class Transport:
                     req.method, url, headers, req.json, req.timeout
                 )
             except _SEND_FAULTS as exc:
-                fault = Fault.CONNECT if isinstance(exc, _NEVER_SENT) else Fault.TRANSPORT
+                fault = (
+                    FailureKind.CONNECT if isinstance(exc, _NEVER_SENT) else FailureKind.TRANSPORT
+                )
                 return interpret_fault(req, state, fault, exc, policy=self.policy)
             received_at = self._clock.time()
             logger.debug(
@@ -351,7 +353,7 @@ class Transport:
         return update
 
     # -- logins (the authenticator's hooks) ------------------------------------------------
-    async def send_login(self, login: LoginRequest) -> tuple[int, Any]:
+    async def send_login(self, login: LoginCall) -> tuple[int, Any]:
         """The authenticator's hook: POST a login body without a bearer token."""
         return await self.send_login_raw(login.operation, login.path, login.body)
 

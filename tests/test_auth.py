@@ -12,7 +12,7 @@ import pytest
 
 from hubasync._auth import (
     Authenticator,
-    LoginRequest,
+    LoginCall,
     jwt_claims,
     login_route,
     refresh_deadline,
@@ -76,13 +76,13 @@ class Hub:
     """A scripted login endpoint."""
 
     def __init__(self, lifetime: int = 600, *, two_factor_code: str | None = None) -> None:
-        self.calls: list[LoginRequest] = []
+        self.calls: list[LoginCall] = []
         self.lifetime = lifetime
         self.code = two_factor_code
         self.fail = False
         self.n = 0
 
-    async def __call__(self, req: LoginRequest) -> tuple[int, Any]:
+    async def __call__(self, req: LoginCall) -> tuple[int, Any]:
         self.calls.append(req)
         await asyncio.sleep(0.001)
         if self.fail:

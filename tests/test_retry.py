@@ -6,7 +6,7 @@ import pytest
 
 from hubasync._retry import (
     MAX_CONSECUTIVE_429,
-    Fault,
+    FailureKind,
     RetryState,
     backoff_delay,
     decide,
@@ -17,17 +17,19 @@ from hubasync._retry import (
 @pytest.mark.parametrize(
     ("fault", "idempotent", "expected"),
     [
-        (Fault.SERVER, True, True),
-        (Fault.SERVER, False, False),  # a creating POST may have been processed
-        (Fault.TRANSPORT, True, True),
-        (Fault.TRANSPORT, False, False),
-        (Fault.CONNECT, False, True),  # never reached Hub: safe even for a POST
-        (Fault.CONNECT, True, True),
-        (Fault.RATE_LIMITED, False, True),  # Hub did not process a 429
-        (Fault.FINAL, True, False),
+        (FailureKind.SERVER, True, True),
+        (FailureKind.SERVER, False, False),  # a creating POST may have been processed
+        (FailureKind.TRANSPORT, True, True),
+        (FailureKind.TRANSPORT, False, False),
+        (FailureKind.CONNECT, False, True),  # never reached Hub: safe even for a POST
+        (FailureKind.CONNECT, True, True),
+        (FailureKind.RATE_LIMITED, False, True),  # Hub did not process a 429
+        (FailureKind.FINAL, True, False),
     ],
 )
-def test_decide_per_fault_and_idempotency(fault: Fault, idempotent: bool, expected: bool) -> None:
+def test_decide_per_fault_and_idempotency(
+    fault: FailureKind, idempotent: bool, expected: bool
+) -> None:
     state = RetryState()
     assert decide(fault, state, idempotent=idempotent, can_refresh=False, max_retries=3) is expected
 
@@ -35,19 +37,21 @@ def test_decide_per_fault_and_idempotency(fault: Fault, idempotent: bool, expect
 def test_max_retries_bounds_server_faults_but_not_429s() -> None:
     state = RetryState()
     results = [
-        decide(Fault.SERVER, state, idempotent=True, can_refresh=False, max_retries=2)
+        decide(FailureKind.SERVER, state, idempotent=True, can_refresh=False, max_retries=2)
         for _ in range(4)
     ]
     assert results == [True, True, False, False]
     # 429s do not use up max_retries...
-    assert decide(Fault.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=2)
+    assert decide(
+        FailureKind.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=2
+    )
     assert state.retries == 2
 
 
 def test_consecutive_429s_end_after_twenty() -> None:
     state = RetryState()
     answers = [
-        decide(Fault.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=0)
+        decide(FailureKind.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=0)
         for _ in range(MAX_CONSECUTIVE_429)
     ]
     assert answers.count(True) == MAX_CONSECUTIVE_429 - 1
@@ -57,17 +61,17 @@ def test_consecutive_429s_end_after_twenty() -> None:
 def test_a_non_429_fault_resets_the_429_streak() -> None:
     state = RetryState()
     for _ in range(5):
-        decide(Fault.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=9)
-    decide(Fault.SERVER, state, idempotent=True, can_refresh=False, max_retries=9)
+        decide(FailureKind.RATE_LIMITED, state, idempotent=True, can_refresh=False, max_retries=9)
+    decide(FailureKind.SERVER, state, idempotent=True, can_refresh=False, max_retries=9)
     assert state.consecutive_429 == 0
 
 
 def test_401_refreshes_once_and_only_with_credentials() -> None:
     state = RetryState()
     kw = {"idempotent": True, "max_retries": 5}
-    assert decide(Fault.UNAUTHORIZED, state, can_refresh=True, **kw) is True
-    assert decide(Fault.UNAUTHORIZED, state, can_refresh=True, **kw) is False
-    assert decide(Fault.UNAUTHORIZED, RetryState(), can_refresh=False, **kw) is False
+    assert decide(FailureKind.UNAUTHORIZED, state, can_refresh=True, **kw) is True
+    assert decide(FailureKind.UNAUTHORIZED, state, can_refresh=True, **kw) is False
+    assert decide(FailureKind.UNAUTHORIZED, RetryState(), can_refresh=False, **kw) is False
 
 
 def test_backoff_is_full_jitter_and_capped() -> None:
