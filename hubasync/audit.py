@@ -1,10 +1,24 @@
-"""Audit the images of many namespaces: counts, inactive images, failures per repository.
+"""Audit many namespaces on the Docker Hub that exists today: tags, activity, storage, failures.
 
-:func:`audit_namespaces` lists each namespace's repositories and fans out over them: for
-each repository it reads the images summary (total, active, inactive), then lists the
-inactive images (digest, last push and pull, tags), and with ``include_tags=True`` the
-repository's current tags. Every call goes through the one client, so the whole run shares
-its concurrency slots and its rate budget::
+:func:`audit_namespaces` lists each namespace's repositories and fans out over them. Docker
+retired the image API (``images-summary``, ``images``, ``images/{digest}/tags``,
+``delete-images``) on 2023-12-11; Hub answers it with a 404 HTML page. So the audit has two
+sources:
+
+- ``"tags"`` (today's Hub): each repository's tags are listed (100 a page): every tag with
+  its digest, status, last push and pull, size and platforms; a tag summary (active,
+  inactive); the platform images deduplicated by digest, each with its status; the facts
+  the namespace listing gave (storage, last update, pulls, visibility); whether the
+  repository is stale. Activity is judged by :mod:`hubasync._activity`: against
+  ``active_from`` when given, else Hub's ``tag_status``. Untagged manifests are not
+  visible through Hub's API today (:data:`UNTAGGED_NOTE`).
+- ``"images"`` (the seed spec): the images summary, then the inactive images (digest, last
+  push and pull, tags), and with ``include_tags=True`` the current tags.
+- ``"auto"`` (the default) asks ``images-summary`` once per run, on the first repository
+  the listing returned: a 404 means tags for the whole run (one extra request per run).
+
+Every call goes through the one client, so the whole run shares its concurrency slots and
+its rate budget::
 
     async with HubClient.from_env() as hub:
         report = AuditReport()
@@ -12,16 +26,18 @@ its concurrency slots and its rate budget::
             report.add(audit)
             if not audit.ok:
                 print(audit.full_name, audit.errors[0].message)
-        print(report.totals.inactive, "inactive images")
+        print(report.totals.inactive_tags, "inactive tags")
 
 The run streams: repositories are pulled from the namespace listings only as fast as the
 fan-out has room for them, so a run over ten thousand repositories holds about
 ``concurrency`` of them (plus a prefetched listing page) at a time, never the whole list.
 
-A repository or namespace that fails (403, 404, a server error after retries, a rate-limit
-wait too long) becomes an audit with ``errors`` and the run goes on; only an
+A repository or namespace that fails (403, a server error after retries, a rate-limit wait
+too long) becomes an audit with ``errors`` and the run goes on; a namespace whose listing is
+empty (Hub answers 200 with no results for a namespace that does not exist or that these
+credentials cannot see) becomes an audit with a warning, never silence. Only an
 :class:`~hubasync.errors.AuthenticationError` (the credentials are refused: nothing else
-can work) or a login that fails for another reason (Hub's login endpoint down) ends it.
+can work) or a login that fails for another reason (Hub's login endpoint down) ends the run.
 :class:`AuditReport` aggregates audits per namespace and overall; it is pure bookkeeping
 without I/O.
 """
@@ -31,31 +47,56 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from . import _validate as v
-from .errors import AuthenticationError, HubError
+from ._activity import HUB_ACTIVE_WINDOW, last_activity, tag_status
+from .errors import (
+    AuthenticationError,
+    HubError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from .fanout import fan_out
-from .models.images import Image, ImagesStatistics
+from .models.images import Image, ImagesStatistics, ImagesSummary
 
 if TYPE_CHECKING:
     from ._client import HubClient
-    from .models.repositories import Tag
+    from .models.repositories import Repository, Tag
 
 __all__ = [
     "EMPTY_NAMESPACE_WARNING",
+    "SOURCES",
+    "UNTAGGED_NOTE",
     "AuditFailure",
     "AuditReport",
     "AuditTotals",
     "InactiveImage",
+    "PlatformImage",
     "RepositoryAudit",
+    "RepositoryFacts",
+    "Source",
     "TagAudit",
+    "TagSummary",
     "audit_namespaces",
     "summarize",
 ]
+
+#: Where an audit reads activity from: ``"auto"`` (probe the image API once per run),
+#: ``"tags"`` (today's Hub: repositories and tags) or ``"images"`` (the seed's image API).
+Source = Literal["auto", "tags", "images"]
+SOURCES: tuple[str, ...] = ("auto", "tags", "images")
+
+#: What a tags-source audit cannot see, said plainly in every report.
+UNTAGGED_NOTE = (
+    "untagged manifests are not visible through Hub's API today (the image API was retired "
+    "on 2023-12-11): a tags-source audit neither counts nor lists them"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -123,15 +164,27 @@ class InactiveImage:
 
 @attrs.frozen(kw_only=True)
 class TagAudit:
-    """A current tag of a repository (audited with ``include_tags=True``).
+    """A current tag of a repository (every tag with the tags source; with the images source
+    only when ``include_tags=True``).
 
     Attributes:
         name: the tag, e.g. ``"latest"``.
-        digest: the manifest (or index) it points at.
-        last_pushed: when it was last pushed.
-        last_pulled: when it was last pulled.
-        status: Hub's ``active``/``inactive`` for the tag (judged over the past month).
-        inactive_image: whether it points at one of the audit's inactive images.
+        digest: the manifest (or index) it points at (``None``: Hub sent none and the tag
+            has several platform images).
+        last_pushed: when it was last pushed (``tag_last_pushed``).
+        last_pulled: when it was last pulled (``None``: never, or a pre-2020 tag).
+        status: ``"active"``/``"inactive"`` as the audit judged it (``None``: nothing known),
+            see :mod:`hubasync._activity`: against ``active_from`` when given, else Hub's
+            ``tag_status``.
+        inactive_image: whether it points at one of the audit's inactive images (images
+            source only).
+        size: the tag's compressed size in bytes (``full_size``).
+        platforms: its platforms, e.g. ``("linux/amd64", "linux/arm64/v8")``.
+        hub_status: Hub's own ``tag_status`` (judged over the past month), if sent.
+        last_activity: the latest push or pull the judgement used.
+        basis: where that instant came from: ``"tag"`` (the tag's own timestamps),
+            ``"images"`` (its platform images'), ``"pushed"`` (only ``last_updated``: pulls
+            unknown) or ``None`` (nothing known).
     """
 
     name: str
@@ -140,21 +193,165 @@ class TagAudit:
     last_pulled: datetime | None = None
     status: str | None = None
     inactive_image: bool = False
+    size: int | None = None
+    platforms: tuple[str, ...] = ()
+    hub_status: str | None = None
+    last_activity: datetime | None = None
+    basis: str | None = None
 
     @classmethod
-    def from_tag(cls, tag: Tag, inactive_digests: frozenset[str]) -> TagAudit:
+    def from_tag(
+        cls,
+        tag: Tag,
+        inactive_digests: frozenset[str] = frozenset(),
+        *,
+        active_from: datetime | None = None,
+        now: datetime | None = None,
+    ) -> TagAudit:
         """The audit record of a tag from ``hub.repositories.tags``."""
-        status = tag.tag_status or tag.status
+        hub_status = tag.tag_status or tag.status
         digest = tag.digest
         if digest is None and len(tag.images) == 1:  # no index digest: the one image's
             digest = tag.images[0].digest
+        instant, basis = last_activity(tag)
         return cls(
             name=tag.name,
             digest=digest,
             last_pushed=tag.tag_last_pushed,
             last_pulled=tag.tag_last_pulled,
-            status=str(status) if status is not None else None,
+            status=tag_status(tag, active_from, now),
             inactive_image=digest is not None and digest in inactive_digests,
+            size=tag.full_size,
+            platforms=tuple(_platform(i.os, i.architecture, i.variant) for i in tag.images),
+            hub_status=str(hub_status) if hub_status is not None else None,
+            last_activity=instant,
+            basis=basis,
+        )
+
+
+def _platform(os: str | None, arch: str | None, variant: str | None) -> str:
+    return "/".join(p for p in (os or "unknown", arch or "unknown", variant) if p)
+
+
+@attrs.frozen(kw_only=True)
+class TagSummary:
+    """Tag counts of a repository (tags source).
+
+    Attributes:
+        total: current tags.
+        active: tags judged active.
+        inactive: tags judged inactive.
+        unknown: tags with no activity recorded at all (neither active nor inactive).
+    """
+
+    total: int = 0
+    active: int = 0
+    inactive: int = 0
+    unknown: int = 0
+
+    @classmethod
+    def of(cls, tags: Iterable[TagAudit]) -> TagSummary:
+        """Count ``tags`` by status."""
+        statuses = [t.status for t in tags]
+        return cls(
+            total=len(statuses),
+            active=statuses.count("active"),
+            inactive=statuses.count("inactive"),
+            unknown=sum(1 for s in statuses if s not in ("active", "inactive")),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PlatformImage:
+    """A platform image the tags point at, deduplicated by digest (tags source).
+
+    Attributes:
+        digest: the platform manifest's digest.
+        platform: ``os/architecture[/variant]``.
+        size: its compressed size in bytes.
+        status: ``"active"``/``"inactive"`` (against ``active_from`` when given, else Hub's
+            per-image ``status``), ``None`` if nothing is known.
+        last_pushed: when it was last pushed.
+        last_pulled: when it was last pulled.
+        tags: the current tags pointing at it.
+    """
+
+    digest: str
+    platform: str
+    size: int | None = None
+    status: str | None = None
+    last_pushed: datetime | None = None
+    last_pulled: datetime | None = None
+    tags: tuple[str, ...] = ()
+
+
+def platform_images(tags: Iterable[Tag], active_from: datetime | None) -> tuple[PlatformImage, ...]:
+    """The platform images of ``tags``, one per digest, in first-seen order (pure)."""
+    found: dict[str, PlatformImage] = {}
+    for tag in tags:
+        for image in tag.images:
+            if image.digest is None:
+                continue
+            known = found.get(image.digest)
+            if known is not None:
+                if tag.name not in known.tags:
+                    found[image.digest] = attrs.evolve(known, tags=(*known.tags, tag.name))
+                continue
+            if active_from is not None:
+                pushes = [t for t in (image.last_pushed, image.last_pulled) if t is not None]
+                status = (
+                    ("active" if max(pushes) >= active_from else "inactive") if pushes else None
+                )
+            else:
+                status = str(image.status) if image.status is not None else None
+            found[image.digest] = PlatformImage(
+                digest=image.digest,
+                platform=_platform(image.os, image.architecture, image.variant),
+                size=image.size,
+                status=status,
+                last_pushed=image.last_pushed,
+                last_pulled=image.last_pulled,
+                tags=(tag.name,),
+            )
+    return tuple(found.values())
+
+
+@attrs.frozen(kw_only=True)
+class RepositoryFacts:
+    """What the namespace listing says about a repository (older repositories lack some).
+
+    Attributes:
+        storage_size: bytes of storage it uses.
+        last_updated: when it was last pushed to.
+        last_modified: when it was last modified.
+        date_registered: when it was created.
+        pull_count: how many pulls it had.
+        is_private: whether it is private.
+        star_count: how many users starred it.
+        categories: the slugs of its categories.
+    """
+
+    storage_size: int | None = None
+    last_updated: datetime | None = None
+    last_modified: datetime | None = None
+    date_registered: datetime | None = None
+    pull_count: int | None = None
+    is_private: bool | None = None
+    star_count: int | None = None
+    categories: tuple[str, ...] = ()
+
+    @classmethod
+    def from_repository(cls, repo: Repository) -> RepositoryFacts:
+        """The facts of a listing entry."""
+        return cls(
+            storage_size=repo.storage_size,
+            last_updated=repo.last_updated,
+            last_modified=repo.last_modified,
+            date_registered=repo.date_registered,
+            pull_count=repo.pull_count,
+            is_private=repo.is_private,
+            star_count=repo.star_count,
+            categories=tuple(c.slug for c in repo.categories),
         )
 
 
@@ -175,6 +372,14 @@ class RepositoryAudit:
         errors: what failed; empty when the whole audit succeeded.
         warnings: what is not a failure yet must not pass as clean, e.g. a namespace whose
             listing showed no repository at all (``repository`` is then ``None``).
+        source: ``"tags"`` or ``"images"``: where activity was read from (``None`` for a
+            namespace-level record).
+        tag_summary: total, active, inactive (and unknown) tags (tags source).
+        platform_images: the platform images the tags point at, one per digest, each with
+            its own status (tags source).
+        facts: what the namespace listing said about the repository.
+        stale: no push or pull since ``active_from`` (default: Hub's past month) on any
+            tag, image or the repository itself; ``None`` when it could not be judged.
     """
 
     namespace: str
@@ -185,6 +390,11 @@ class RepositoryAudit:
     tags: tuple[TagAudit, ...] | None = None
     errors: tuple[AuditFailure, ...] = ()
     warnings: tuple[str, ...] = ()
+    source: str | None = None
+    tag_summary: TagSummary | None = None
+    platform_images: tuple[PlatformImage, ...] = ()
+    facts: RepositoryFacts | None = None
+    stale: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -203,6 +413,11 @@ class RepositoryAudit:
         """How many inactive images still carry a current tag."""
         return sum(1 for image in self.inactive_images if image.tags)
 
+    @property
+    def inactive_tags(self) -> tuple[TagAudit, ...]:
+        """The tags judged inactive."""
+        return tuple(t for t in self.tags or () if t.status == "inactive")
+
 
 @attrs.define(kw_only=True)
 class AuditTotals:
@@ -220,6 +435,13 @@ class AuditTotals:
         tags: current tags audited (``include_tags=True``).
         empty_namespaces: namespaces whose listing showed no repository (a warning: the
             namespace does not exist or these credentials cannot see it).
+        active_tags: tags judged active.
+        inactive_tags: tags judged inactive.
+        unknown_tags: tags with no activity recorded.
+        storage_size: bytes of storage of the repositories (as the listing said).
+        stale_repositories: repositories without a push or pull since ``active_from``.
+        tags_source: repositories audited from their tags.
+        images_source: repositories audited through the image API.
     """
 
     repositories: int = 0
@@ -232,6 +454,13 @@ class AuditTotals:
     inactive_tagged: int = 0
     tags: int = 0
     empty_namespaces: int = 0
+    active_tags: int = 0
+    inactive_tags: int = 0
+    unknown_tags: int = 0
+    storage_size: int = 0
+    stale_repositories: int = 0
+    tags_source: int = 0
+    images_source: int = 0
 
     def add(self, audit: RepositoryAudit) -> None:
         """Count one audit in."""
@@ -250,6 +479,15 @@ class AuditTotals:
         self.inactive_tagged += audit.inactive_tagged
         if audit.tags is not None:
             self.tags += len(audit.tags)
+            summary = TagSummary.of(audit.tags)
+            self.active_tags += summary.active
+            self.inactive_tags += summary.inactive
+            self.unknown_tags += summary.unknown
+        if audit.facts is not None and audit.facts.storage_size is not None:
+            self.storage_size += audit.facts.storage_size
+        self.stale_repositories += 1 if audit.stale else 0
+        self.tags_source += 1 if audit.source == "tags" else 0
+        self.images_source += 1 if audit.source == "images" else 0
 
     @property
     def failures(self) -> int:
@@ -311,9 +549,13 @@ class AuditReport:
             self.failures.append(audit)
         if audit.warnings:
             self.warnings.append(audit)
-        if audit.repository is None or audit.summary is None or self.keep_top == 0:
+        stats = audit.summary
+        if stats is None and audit.source == "tags" and audit.tag_summary is not None:
+            t = audit.tag_summary
+            stats = ImagesStatistics(total=t.total, active=t.active, inactive=t.inactive)
+        if audit.repository is None or stats is None or self.keep_top == 0:
             return
-        entry = _TopEntry(audit.namespace, audit.repository, audit.summary)
+        entry = _TopEntry(audit.namespace, audit.repository, stats)
         if len(self._top) < self.keep_top:
             heapq.heappush(self._top, entry)
         elif self._top[0] < entry:
@@ -326,8 +568,8 @@ class AuditReport:
         return self
 
     def top_inactive(self) -> list[tuple[str, str, ImagesStatistics]]:
-        """The repositories with the most inactive images: ``(namespace, repository,
-        statistics)``, most inactive first (ties in name order)."""
+        """The repositories with the most inactive images (tags, for the tags source):
+        ``(namespace, repository, statistics)``, most inactive first (ties in name order)."""
         ranked = sorted(self._top, reverse=True)
         return [(e.namespace, e.repository, e.statistics) for e in ranked]
 
@@ -354,6 +596,7 @@ class _Job:
     repository: str | None
     failure: AuditFailure | None = None
     warning: str | None = None
+    info: Repository | None = None
 
 
 def _check_namespaces(namespaces: Iterable[str]) -> list[str]:
@@ -369,41 +612,100 @@ def _check_namespaces(namespaces: Iterable[str]) -> list[str]:
     return names
 
 
+class _SourceProbe:
+    """Decides the source of a run: fixed, or (``auto``) by asking the image API once.
+
+    The first repository of the run calls ``images-summary``. A 404 (Hub's HTML page, or a
+    JSON 404: the repository is known to exist, the listing returned it) means the image
+    API is gone: tags for the whole run. Any other answer means it is there: images. No
+    answer at all (a server error after retries, a connection fault, a rate-limit wait
+    too long) decides nothing: that repository is audited from its tags and the next one
+    probes again. Concurrent audits wait for the decision, so the run costs one probe.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.decided: str | None = None if source == "auto" else source
+        self.probes = 0
+        self._lock = asyncio.Lock()
+
+    async def decide(
+        self, hub: HubClient, namespace: str, repository: str, active_from: datetime | None
+    ) -> tuple[str, ImagesSummary | None, HubError | None]:
+        """``(source, summary, error)`` for this repository; ``summary``/``error`` are the
+        probe's answer when this repository was the probe (reused, not asked twice)."""
+        if self.decided is not None:
+            return self.decided, None, None
+        async with self._lock:
+            if self.decided is not None:
+                return self.decided, None, None
+            self.probes += 1
+            try:
+                summary = await hub.images.summary(namespace, repository, active_from=active_from)
+            except NotFoundError:
+                self.decided = "tags"
+                return "tags", None, None
+            except (ServerError, TransportError, RateLimitError):
+                return "tags", None, None
+            except HubError as exc:
+                if _ends_run(exc):
+                    raise
+                self.decided = "images"
+                return "images", None, exc
+            self.decided = "images"
+            return "images", summary, None
+
+
 async def audit_namespaces(
     hub: HubClient,
     namespaces: Iterable[str],
     *,
+    source: Source = "auto",
     active_from: datetime | None = None,
     include_tags: bool = False,
     concurrency: int | None = None,
     on_namespace: Callable[[str, int | None], None] | None = None,
 ) -> AsyncGenerator[RepositoryAudit, None]:
     """Audit every repository of ``namespaces``; yields one audit per repository as each
-    finishes (completion order), plus one per namespace whose listing failed.
+    finishes (completion order), plus one per namespace whose listing failed or showed
+    nothing (a warning: a namespace that shows nothing is never reported as clean).
 
     To stop early, ``break`` inside ``contextlib.aclosing(audit_namespaces(...))`` (or call
     ``aclose()``): the audits in flight are cancelled and their connections returned.
+
+    Sources (Docker retired the image API on 2023-12-11; Hub answers it with a 404 page):
+
+    - ``"tags"``: list each repository's tags (``tag_status``, ``tag_last_pushed``,
+      ``tag_last_pulled``, per-platform ``images[]``); requests = listing pages + tag pages.
+    - ``"images"``: the seed's image API (summary, then the inactive images).
+    - ``"auto"`` (default): ask ``images-summary`` once, on the first repository the
+      listing returned; a 404 means tags for the whole run (one extra request per run).
 
     Args:
         hub: the client; every call shares its concurrency slots and rate budget.
         namespaces: the namespaces (organizations or users) to audit; duplicates are
             audited once.
-        active_from: the instant from which a push or pull makes an image active
-            (Hub's default: one month ago). Naive datetimes are refused.
-        include_tags: also list each repository's current tags (one more listing per
-            repository) into :attr:`RepositoryAudit.tags`.
+        source: ``"auto"``, ``"tags"`` or ``"images"`` (see above).
+        active_from: the instant from which a push or pull makes a tag or image active.
+            Naive datetimes are refused. Without it, Hub's own judgement over the past
+            month is used (``tag_status``, or the image API's default); the rule for tags
+            without timestamps is in :mod:`hubasync._activity`.
+        include_tags: with the images source, also list each repository's current tags
+            (one more listing per repository) into :attr:`RepositoryAudit.tags`. The tags
+            source always lists them.
         concurrency: repositories audited at once (default: the client's
             ``max_concurrency``). The client still bounds the requests in flight.
         on_namespace: called with ``(namespace, repository_count)`` when a namespace's
             first listing page arrives (``None`` count if Hub gave none); for progress.
 
     Raises:
-        ValueError: a namespace name is invalid, ``active_from`` is naive, or
-            ``concurrency`` is below 1 (raised at the first iteration).
+        ValueError: a namespace name is invalid, ``source`` is unknown, ``active_from`` is
+            naive, or ``concurrency`` is below 1 (raised at the first iteration).
         AuthenticationError: the credentials were refused (the run stops).
         HubError: a login failed otherwise (its operation is ``auth.*``; the run stops).
     """
     names = _check_namespaces(namespaces)
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     if active_from is not None:
         v.check_datetime(active_from, "active_from")
     if not isinstance(include_tags, bool):
@@ -414,6 +716,7 @@ async def audit_namespaces(
         raise ValueError(
             f"concurrency must be an int >= 1 (repositories audited at once), got {concurrency!r}"
         )
+    probe = _SourceProbe(source)
 
     async def jobs() -> AsyncIterator[_Job]:
         for ns in names:
@@ -428,7 +731,7 @@ async def audit_namespaces(
                             on_namespace(ns, page.count)
                     for repo in page.items:
                         listed += 1
-                        yield _Job(ns, repo.name)
+                        yield _Job(ns, repo.name, info=repo)
                 if listed == 0:
                     yield _Job(ns, None, warning=EMPTY_NAMESPACE_WARNING)
             except HubError as exc:
@@ -447,8 +750,19 @@ async def audit_namespaces(
             return RepositoryAudit(
                 namespace=job.namespace, repository=None, errors=errors, warnings=warnings
             )
-        return await _audit_repository(
-            hub, job.namespace, job.repository, active_from=active_from, include_tags=include_tags
+        facts = RepositoryFacts.from_repository(job.info) if job.info is not None else None
+        chosen, summary, error = await probe.decide(hub, job.namespace, job.repository, active_from)
+        if chosen == "tags":
+            return await _audit_tags(hub, job.namespace, job.repository, facts, active_from)
+        return await _audit_images(
+            hub,
+            job.namespace,
+            job.repository,
+            facts,
+            active_from=active_from,
+            include_tags=include_tags,
+            probed=summary,
+            probe_error=error,
         )
 
     async with fan_out(jobs(), audit, concurrency=concurrency) as outcomes:
@@ -488,24 +802,79 @@ def _ends_run(error: BaseException) -> bool:
     return isinstance(error, HubError) and error.operation in _LOGIN_OPERATIONS
 
 
-async def _audit_repository(
+def _stale(
+    active: bool, facts: RepositoryFacts | None, active_from: datetime | None, now: datetime
+) -> bool:
+    """No push or pull since the cutoff: nothing active, and no push to the repository."""
+    if active:
+        return False
+    cutoff = active_from if active_from is not None else now - HUB_ACTIVE_WINDOW
+    updated = facts.last_updated if facts is not None else None
+    return updated is None or updated < cutoff
+
+
+async def _audit_tags(
     hub: HubClient,
     namespace: str,
     repository: str,
-    *,
+    facts: RepositoryFacts | None,
     active_from: datetime | None,
-    include_tags: bool,
 ) -> RepositoryAudit:
-    """Summary, then inactive images (when there are any), then tags (when asked)."""
-    errors: list[AuditFailure] = []
+    """Every tag (one listing, 100 a page): statuses, summary, platform images, staleness."""
     try:
-        summary = await hub.images.summary(namespace, repository, active_from=active_from)
+        listed = [t async for t in hub.repositories.tags(namespace, repository)]
     except (HubError, ValueError) as exc:
         if _ends_run(exc):
             raise
         return RepositoryAudit(
             namespace=namespace,
             repository=repository,
+            active_from=active_from,
+            source="tags",
+            facts=facts,
+            errors=(AuditFailure.from_exception(exc, "repositories.tags"),),
+        )
+    now = datetime.now(UTC)
+    tags = tuple(TagAudit.from_tag(t, active_from=active_from, now=now) for t in listed)
+    summary = TagSummary.of(tags)
+    return RepositoryAudit(
+        namespace=namespace,
+        repository=repository,
+        active_from=active_from,
+        tags=tags,
+        source="tags",
+        tag_summary=summary,
+        platform_images=platform_images(listed, active_from),
+        facts=facts,
+        stale=_stale(summary.active > 0, facts, active_from, now),
+    )
+
+
+async def _audit_images(
+    hub: HubClient,
+    namespace: str,
+    repository: str,
+    facts: RepositoryFacts | None,
+    *,
+    active_from: datetime | None,
+    include_tags: bool,
+    probed: ImagesSummary | None = None,
+    probe_error: HubError | None = None,
+) -> RepositoryAudit:
+    """Summary, then inactive images (when there are any), then tags (when asked)."""
+    errors: list[AuditFailure] = []
+    try:
+        if probe_error is not None:
+            raise probe_error
+        summary = probed or await hub.images.summary(namespace, repository, active_from=active_from)
+    except (HubError, ValueError) as exc:
+        if _ends_run(exc):
+            raise
+        return RepositoryAudit(
+            namespace=namespace,
+            repository=repository,
+            source="images",
+            facts=facts,
             errors=(AuditFailure.from_exception(exc, "images.summary"),),
         )
     # Judge the list by the very instant the summary used, so the two agree.
@@ -525,7 +894,7 @@ async def _audit_repository(
         try:
             tags = tuple(
                 [
-                    TagAudit.from_tag(t, digests)
+                    TagAudit.from_tag(t, digests, active_from=since)
                     async for t in hub.repositories.tags(namespace, repository)
                 ]
             )
@@ -533,6 +902,7 @@ async def _audit_repository(
             if _ends_run(exc):
                 raise
             errors.append(AuditFailure.from_exception(exc, "repositories.tags"))
+    now = datetime.now(UTC)
     return RepositoryAudit(
         namespace=namespace,
         repository=repository,
@@ -541,4 +911,8 @@ async def _audit_repository(
         inactive_images=inactive,
         tags=tags,
         errors=tuple(errors),
+        source="images",
+        tag_summary=TagSummary.of(tags) if tags is not None else None,
+        facts=facts,
+        stale=_stale(summary.statistics.active > 0, facts, since, now),
     )

@@ -212,7 +212,7 @@ async def test_server_errors_fail_one_repository_and_the_run_goes_on(fake_hub: F
     fake_hub.inject(Fault.error(503, path=r"/acme/repositories/web/images-summary$"))
     fake_hub.inject(Fault.error(500, path=r"/acme/repositories/api/images$"))
     async with client(fake_hub, max_retries=1) as hub:
-        audits = await collect(hub, ["acme"], active_from=SINCE)
+        audits = await collect(hub, ["acme"], active_from=SINCE, source="images")
     web = audits["acme/web"]
     assert web.summary is None
     assert [(f.status, f.error) for f in web.errors] == [(503, "ServerError")]

@@ -479,13 +479,28 @@ def test_demo_runs_the_audit_against_an_embedded_fakehub() -> None:
     result = runner.invoke(cli, ["demo", "--scale", "0.1", "--format", "json"])
     assert result.exit_code == 0, (result.stderr, result.exception)
     doc = json.loads(result.stdout)
-    assert doc["fakehub"]["namespaces"] == 3
-    assert doc["totals"]["repositories"] == 30
-    assert doc["totals"]["images"] == doc["fakehub"]["images"]
+    assert doc["fakehub"]["namespaces"] == 3 and doc["fakehub"]["image_api"] is False
+    assert doc["totals"]["repositories"] == doc["totals"]["tags_source"] == 30
+    assert doc["totals"]["tags"] > 30 and doc["totals"]["inactive_tags"] > 0
     assert doc["totals"]["failed_repositories"] == 0
-    assert doc["client"]["requests"] >= 30 and doc["client"]["logins"] == 1
+    # A login, 3 listings, one probe, 30 tag listings, and the retries of transient 503s.
+    retries = doc["client"]["retries"]
+    assert doc["client"]["requests"] == 1 + 3 + 1 + 30 + retries
+    assert doc["client"]["logins"] == 1
     assert len(doc["top_inactive"]) == 10
     assert doc["fakehub"]["over_limit"] == doc["client"]["rate_limited"]
+    assert doc["notes"] and "untagged" in doc["notes"][0]
+
+
+def test_demo_seed_api_runs_the_image_path() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["demo", "--scale", "0.1", "--format", "json", "--seed-api"])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    doc = json.loads(result.stdout)
+    assert doc["fakehub"]["image_api"] is True
+    assert doc["totals"]["images_source"] == 30 and doc["totals"]["tags_source"] == 0
+    assert doc["totals"]["images"] == doc["fakehub"]["images"]
+    assert doc["notes"] == []
 
 
 def test_python_dash_m_hubasync_demo_table() -> None:

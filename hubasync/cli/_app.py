@@ -22,7 +22,7 @@ import click
 
 from .. import _validate as v
 from .._version import __version__
-from ..audit import AuditReport
+from ..audit import AuditReport, Source
 from ..models import RestrictedImages
 from ..models.access_tokens import ACCESS_TOKEN_SCOPES, AccessTokenScope
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
@@ -139,7 +139,17 @@ def cli() -> None:
 @connection_options
 @click.argument("namespaces", nargs=-1, required=True)
 @when_option
-@click.option("--include-tags", is_flag=True, help="Also audit each repository's current tags.")
+@click.option(
+    "--source",
+    type=click.Choice(("auto", "tags", "images")),
+    default="auto",
+    show_default=True,
+    help="Where activity comes from: tags (today's Hub), images (the seed's image API, "
+    "retired on Hub since 2023-12-11), or auto (ask the image API once; on Hub's 404 use tags).",
+)
+@click.option(
+    "--include-tags", is_flag=True, help="With the images source, also audit the current tags."
+)
 @format_option
 @click.option(
     "--output",
@@ -159,16 +169,22 @@ def audit(
     connection: Connection,
     namespaces: tuple[str, ...],
     active_from: datetime | None,
+    source: str,
     include_tags: bool,
     fmt: str,
     output: str,
     concurrency: int,
 ) -> None:
-    """Audit the images of every repository of NAMESPACES.
+    """Audit every repository of NAMESPACES: tags, activity, storage, stale repositories.
 
-    Counts total, active and inactive images per repository, lists the inactive images
-    (digest, last push and pull, tags), and aggregates per namespace. A repository or
-    namespace that fails (403, 404...) is reported on stderr and the run goes on (exit 1).
+    On today's Hub (the default --source auto finds the image API retired with one request)
+    each repository's tags are listed: every tag with its digest, status, last push and
+    pull, size and platforms; tag counts (active/inactive), the platform images, the
+    repository's storage, and whether it is stale (no push or pull since --active-from,
+    default Hub's past month). Untagged manifests are not visible through Hub's API today.
+    With the seed's image API (--source images), counts total, active and inactive images
+    and lists the inactive ones. A repository or namespace that fails (403...) is reported
+    on stderr, and a namespace that lists nothing is a warning; the run goes on (exit 1).
     A progress bar shows on stderr when it is a terminal.
     """
 
@@ -182,6 +198,7 @@ def audit(
                     hub,
                     names,
                     sink,
+                    source=cast(Source, source),
                     active_from=active_from,
                     include_tags=include_tags,
                     concurrency=concurrency,
@@ -799,13 +816,21 @@ def _root_verbosity() -> int:
 )
 @click.option("--scale", type=click.FloatRange(0.01, 100.0), default=1.0, hidden=True)
 @click.option("--seed", type=int, default=1, hidden=True)
+@click.option(
+    "--seed-api",
+    is_flag=True,
+    help="Serve the seed's image API too (retired on Hub since 2023-12-11) and audit "
+    "through it, as before Hub retired it.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of failures.")
-def demo(fmt: str, scale: float, seed: int, debug: bool) -> None:
+def demo(fmt: str, scale: float, seed: int, seed_api: bool, debug: bool) -> None:
     """Audit an embedded FakeHub: dozens of namespaces under a Hub-shaped rate limit.
 
-    Starts a FakeHub on 127.0.0.1 (generated organizations, repositories and images; 180
-    requests per 2-second window), logs in with a personal access token and runs the
-    same code as `hubasync audit`, then prints the report and the client's counters.
+    Starts a FakeHub on 127.0.0.1 that behaves like today's Hub (generated organizations,
+    repositories, images and tags; image API retired; 180 requests per 2-second window),
+    logs in with a personal access token and runs the same code as `hubasync audit`
+    (--source auto: one probe finds the image API gone, then tags), then prints the report
+    and the client's counters. --seed-api runs the seed's image-API path instead.
     """
     from ._demo import run_demo
 
@@ -814,7 +839,12 @@ def demo(fmt: str, scale: float, seed: int, debug: bool) -> None:
 
     async def main() -> int:
         return await run_demo(
-            fmt=fmt, out=sys.stdout, scale=scale, seed=seed, progress=stderr_console()
+            fmt=fmt,
+            out=sys.stdout,
+            scale=scale,
+            seed=seed,
+            progress=stderr_console(),
+            seed_api=seed_api,
         )
 
     run(debug, main)

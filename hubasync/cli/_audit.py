@@ -30,7 +30,14 @@ from rich.table import Table
 
 from .._client import HubClient
 from .._transport import ClientStats
-from ..audit import AuditReport, AuditTotals, RepositoryAudit, audit_namespaces
+from ..audit import (
+    UNTAGGED_NOTE,
+    AuditReport,
+    AuditTotals,
+    RepositoryAudit,
+    Source,
+    audit_namespaces,
+)
 from ._common import cli_advice
 from ._output import CsvRows, console_for, iso, json_value, table_cell
 
@@ -58,6 +65,7 @@ def audit_record(audit: RepositoryAudit) -> dict[str, Any]:
     record: dict[str, Any] = {
         "namespace": audit.namespace,
         "repository": audit.repository,
+        "source": audit.source,
         "active_from": audit.active_from,
         "summary": (
             None
@@ -76,9 +84,15 @@ def audit_record(audit: RepositoryAudit) -> dict[str, Any]:
         ],
         "errors": [attrs.asdict(failure) for failure in audit.errors],
         "warnings": list(audit.warnings),
+        "stale": audit.stale,
+        "facts": attrs.asdict(audit.facts) if audit.facts is not None else None,
     }
     if audit.tags is not None:
         record["tags"] = [attrs.asdict(tag) for tag in audit.tags]
+    if audit.tag_summary is not None:
+        record["tag_summary"] = attrs.asdict(audit.tag_summary)
+    if audit.source == "tags":
+        record["platform_images"] = [attrs.asdict(i) for i in audit.platform_images]
     return record
 
 
@@ -109,7 +123,13 @@ def report_record(report: AuditReport) -> dict[str, Any]:
         "warnings": [
             {"name": audit.full_name, "warnings": list(audit.warnings)} for audit in report.warnings
         ],
+        "notes": report_notes(report),
     }
+
+
+def report_notes(report: AuditReport) -> list[str]:
+    """What the report cannot show, said plainly (untagged manifests with the tags source)."""
+    return [UNTAGGED_NOTE] if report.totals.tags_source else []
 
 
 def stats_record(stats: ClientStats) -> dict[str, Any]:
@@ -123,24 +143,47 @@ def stats_record(stats: ClientStats) -> dict[str, Any]:
     }
 
 
-def _csv_row(audit: RepositoryAudit, include_tags: bool) -> dict[str, Any]:
+def _csv_row(audit: RepositoryAudit) -> dict[str, Any]:
     summary = audit.summary
+    tags = audit.tag_summary
     row: dict[str, Any] = {
         "namespace": audit.namespace,
         "repository": audit.repository,
+        "source": audit.source,
         "active_from": audit.active_from,
         "total": summary.total if summary else None,
         "active": summary.active if summary else None,
         "inactive": summary.inactive if summary else None,
         "inactive_tagged": audit.inactive_tagged if summary else None,
+        "tags": tags.total if tags else None,
+        "active_tags": tags.active if tags else None,
+        "inactive_tags": tags.inactive if tags else None,
+        "storage_size": audit.facts.storage_size if audit.facts else None,
+        "stale": audit.stale,
     }
-    if include_tags:
-        row["tags"] = len(audit.tags) if audit.tags is not None else None
     row["errors"] = "; ".join(
         [f"{f.operation}: {f.message}" for f in audit.errors]
         + [f"warning: {w}" for w in audit.warnings]
     )
     return row
+
+
+_CSV_COLUMNS = [
+    "namespace",
+    "repository",
+    "source",
+    "active_from",
+    "total",
+    "active",
+    "inactive",
+    "inactive_tagged",
+    "tags",
+    "active_tags",
+    "inactive_tags",
+    "storage_size",
+    "stale",
+    "errors",
+]
 
 
 # ------------------------------------------------------------------------------ sinks
@@ -181,15 +224,12 @@ class JsonAuditSink:
 class CsvAuditSink:
     """CSV, one line per repository (and per failed namespace)."""
 
-    def __init__(self, out: TextIO, *, include_tags: bool) -> None:
-        columns = ["namespace", "repository", "active_from", "total", "active", "inactive"]
-        columns += ["inactive_tagged", *(["tags"] if include_tags else []), "errors"]
-        self._rows = CsvRows(out, columns)
-        self._include_tags = include_tags
+    def __init__(self, out: TextIO, *, include_tags: bool = False) -> None:
+        self._rows = CsvRows(out, _CSV_COLUMNS)
 
     def add(self, audit: RepositoryAudit) -> None:
         """Write one line."""
-        self._rows.add(_csv_row(audit, self._include_tags))
+        self._rows.add(_csv_row(audit))
 
     def finish(self, report: AuditReport) -> None:
         """Flush."""
@@ -211,37 +251,63 @@ class TableAuditSink:
         render_report(self._console, report, title=self._title)
 
 
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return str(n)  # pragma: no cover
+
+
 def render_report(console: Console, report: AuditReport, *, title: str) -> None:
-    """Per-namespace aggregates with a totals row, then the top inactive repositories."""
+    """Per-namespace aggregates with a totals row, then the top inactive repositories (images
+    source); the notes (what the report cannot show) last."""
     table = Table(title=title, title_justify="left", show_footer=True)
-    columns = ("repositories", "failed", "images", "active", "inactive", "inactive tagged")
     t = report.totals
-    footer = (t.repositories, t.failures, t.images, t.active, t.inactive, t.inactive_tagged)
+    columns: list[tuple[str, Any]] = [
+        ("repositories", lambda n: n.repositories),
+        ("failed", lambda n: n.failures or "-"),
+        ("stale", lambda n: n.stale_repositories),
+        ("tags", lambda n: n.tags),
+        ("inactive tags", lambda n: n.inactive_tags),
+        ("storage", lambda n: _size(n.storage_size)),
+    ]
+    if t.images_source:
+        columns += [
+            ("images", lambda n: n.images),
+            ("inactive images", lambda n: n.inactive),
+            ("inactive tagged", lambda n: n.inactive_tagged),
+        ]
+    source = ", ".join(
+        name for name, count in (("tags", t.tags_source), ("images", t.images_source)) if count
+    )
     table.add_column("namespace", footer="total")
-    for name, value in zip(columns, footer, strict=True):
-        table.add_column(name, footer=str(value), justify="right")
+    for name, get in columns:
+        table.add_column(name, footer=str(get(t)), justify="right")
+    table.add_column("source", footer=source or "-")
     for ns in sorted(report.namespaces):
         n = report.namespaces[ns]
-        failed = n.failures
-        table.add_row(
-            ns,
-            str(n.repositories),
-            str(failed) if failed else "-",
-            str(n.images),
-            str(n.active),
-            str(n.inactive),
-            str(n.inactive_tagged),
+        used = ", ".join(
+            name for name, count in (("tags", n.tags_source), ("images", n.images_source)) if count
         )
+        if n.empty_namespaces:
+            used = "empty: nothing visible"
+        table.add_row(ns, *(str(get(n)) for _, get in columns), used or "-")
     console.print(table)
     top = report.top_inactive()
     if top:
         ranked = Table(title="Most inactive repositories", title_justify="left")
-        for name in ("repository", "images", "inactive", "share"):
+        unit = "images" if t.images_source and not t.tags_source else "tags/images"
+        unit = "tags" if t.tags_source and not t.images_source else unit
+        for name in ("repository", unit, "inactive", "share"):
             ranked.add_column(name, justify="left" if name == "repository" else "right")
         for ns, repo, stats in top:
             share = f"{stats.inactive / stats.total:.0%}" if stats.total else "-"
             ranked.add_row(f"{ns}/{repo}", str(stats.total), str(stats.inactive), share)
         console.print(ranked)
+    for note in report_notes(report):
+        console.print(f"Note: {note}.", markup=False, highlight=False)
 
 
 def render_stats(console: Console, stats: ClientStats, *, title: str = "Client") -> None:
@@ -268,7 +334,7 @@ def audit_sink(
     if fmt == "json":
         return JsonAuditSink(out, active_from=active_from, include_tags=include_tags)
     if fmt == "csv":
-        return CsvAuditSink(out, include_tags=include_tags)
+        return CsvAuditSink(out)
     title = "Audit" + (f" (active from {iso(active_from)})" if active_from is not None else "")
     return TableAuditSink(out, title=title)
 
@@ -352,6 +418,7 @@ async def run_audit(
     namespaces: Sequence[str],
     sink: AuditSink,
     *,
+    source: Source = "auto",
     active_from: datetime | None = None,
     include_tags: bool = False,
     concurrency: int | None = None,
@@ -368,6 +435,7 @@ async def run_audit(
         async for audit in audit_namespaces(
             hub,
             namespaces,
+            source=source,
             active_from=active_from,
             include_tags=include_tags,
             concurrency=concurrency,
@@ -393,8 +461,11 @@ def stderr_console() -> Console | None:
 def summary_line(report: AuditReport, stats: ClientStats) -> str:
     """One line: what was audited, what failed, and what it cost."""
     t = report.totals
+    what = f"{t.tags} tags, {t.inactive_tags} inactive"
+    if t.images_source:
+        what += f"; {t.images} images, {t.inactive} inactive"
     return (
-        f"audited {t.repositories} repositories ({t.images} images, {t.inactive} inactive); "
+        f"audited {t.repositories} repositories ({what}); "
         f"{t.failures} failed, {t.empty_namespaces} empty namespaces; "
         f"{stats.requests} requests, {stats.retries} retries, "
         f"{stats.rate_limited} rate-limited, waited {stats.waited_s:.1f}s"

@@ -1,6 +1,7 @@
 """``hubasync demo``: the real audit path against an embedded, rate-limited FakeHub.
 
-A FakeHub is generated with dozens of organizations and hundreds of repositories (a user
+A FakeHub that behaves like today's Hub (image API retired; ``--seed-api`` serves it) is
+generated with dozens of organizations and hundreds of repositories (a user
 owning them all, with a personal access token), served on 127.0.0.1 under a Hub-shaped
 rate limit (180 requests per window) whose window is 2 s instead of 60 s, so the run takes
 seconds, and with a few transient 503s. The client logs in with the token and runs
@@ -30,7 +31,7 @@ DEMO_REPOSITORIES = 10  # per namespace
 DEMO_IMAGES = 30  # per repository
 DEMO_RATE_LIMIT = 180  # requests per window, as Hub
 DEMO_WINDOW_S = 2.0  # Hub's is 60 s
-DEMO_FAULT_RATE = 0.01  # transient 503s on the image endpoints
+DEMO_FAULT_RATE = 0.01  # transient 503s on the image and tag endpoints
 
 
 class _Discard:
@@ -50,8 +51,13 @@ async def run_demo(
     scale: float = 1.0,
     seed: int = 1,
     progress: Console | None = None,
+    seed_api: bool = False,
 ) -> int:
-    """Generate, serve, audit, print. Returns the exit code (1 if some audit failed)."""
+    """Generate, serve, audit, print. Returns the exit code (1 if some audit failed).
+
+    By default FakeHub behaves like today's Hub (image API retired) and the audit's
+    ``source="auto"`` finds that out with one request; ``seed_api=True`` serves the seed's
+    image API and audits through it."""
     namespaces = max(1, round(DEMO_NAMESPACES * scale))
     server = FakeHub.generate(
         namespaces=namespaces,
@@ -64,8 +70,10 @@ async def run_demo(
         rate_limit=DEMO_RATE_LIMIT,
         window_s=DEMO_WINDOW_S,
         log_requests=False,
-        image_api=True,
-        faults=FaultPlan(Fault.error(503, probability=DEMO_FAULT_RATE, path=r"/images"), seed=seed),
+        image_api=seed_api,
+        faults=FaultPlan(
+            Fault.error(503, probability=DEMO_FAULT_RATE, path=r"/images|/tags"), seed=seed
+        ),
     )
     data = server.generated
     assert data is not None
@@ -78,18 +86,27 @@ async def run_demo(
             "rate_limit": DEMO_RATE_LIMIT,
             "window_s": DEMO_WINDOW_S,
             "transient_503_rate": DEMO_FAULT_RATE,
+            "image_api": seed_api,
         }
         click.echo(
             f"FakeHub on {server.url}: {len(data.namespaces)} namespaces, "
             f"{len(data.repositories)} repositories, {data.images} images; rate limit "
             f"{DEMO_RATE_LIMIT} requests per {DEMO_WINDOW_S:g} s window; "
-            f"{DEMO_FAULT_RATE:.0%} transient 503s. Auditing as {data.username} (PAT)...",
+            f"{DEMO_FAULT_RATE:.0%} transient 503s; image API "
+            f"{'on (seed)' if seed_api else 'retired (like Hub today)'}. "
+            f"Auditing as {data.username} (PAT)...",
             err=True,
         )
         async with HubClient(
             username=data.username, secret=data.pat, base_url=server.url, max_concurrency=16
         ) as hub:
-            report = await run_audit(hub, data.namespaces, _Discard(), progress_console=progress)
+            report = await run_audit(
+                hub,
+                data.namespaces,
+                _Discard(),
+                source="images" if seed_api else "auto",
+                progress_console=progress,
+            )
             stats = hub.stats
         fakehub["over_limit"] = server.over_limit
     if fmt == "json":
