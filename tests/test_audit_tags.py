@@ -90,7 +90,7 @@ def seed(server: FakeHub) -> dict[str, set[str]]:
 @asynccontextmanager
 async def client(server: FakeHub, **options: Any) -> AsyncIterator[HubClient]:
     async with HubClient(
-        "alice", PAT, base_url=server.url, requests_per_minute=1_000_000, **options
+        username="alice", secret=PAT, base_url=server.url, requests_per_minute=1_000_000, **options
     ) as hub:
         yield hub
 
