@@ -184,7 +184,8 @@ def audit(
     default Hub's past month). Untagged manifests are not visible through Hub's API today.
     With the seed's image API (--source images), counts total, active and inactive images
     and lists the inactive ones. A repository or namespace that fails (403...) is reported
-    on stderr, and a namespace that lists nothing is a warning; the run goes on (exit 1).
+    on stderr, and a namespace that lists nothing is a warning; the run goes on (exit 3
+    when some repositories were audited, 1 when none was).
     A progress bar shows on stderr when it is a terminal.
     """
 
