@@ -280,8 +280,9 @@ def refusal(answer: Wait, now: float, max_wait: float, waited: float) -> Refuse 
     return None
 
 
-def cancel(s: State) -> None:
+def cancel(s: State, now: float) -> None:
     """A granted request was never sent: it returns to the budget (and to the bucket)."""
+    sync(s, now)
     s.in_flight = max(0, s.in_flight - 1)
     if s.remaining is None and s.tokens is not None:
         s.tokens = min(float(s.burst), s.tokens + 1)
@@ -297,12 +298,14 @@ def pause(s: State, until: float, now: float) -> None:
         s.tokens, s.tokens_at = 1.0, until
 
 
-def reseed(s: State, limit: int, window_s: float, now: float) -> None:
-    """An empty shared state (Redis restarted or flushed) while a worker knew Hub's limit and
-    window: the start-up bucket at that rate with one token, not a full burst."""
+def reseed(s: State, limit: int, window_s: float, resume_at: float, now: float) -> None:
+    """An empty shared state (Redis restarted or flushed) while a worker knew Hub's limit,
+    window and reset: Hub's count for the window is unknown (other workers spent it), so
+    the start-up bucket runs at that rate from no token, counted from the reset the worker
+    knew (``resume_at``) or from now if that passed. Never a burst."""
     s.limit = limit
     _add_sample(s, window_s)
-    s.tokens, s.tokens_at = 1.0, now
+    s.tokens, s.tokens_at = 0.0, max(now, resume_at)
 
 
 def settle(s: State, update: BudgetUpdate | None, now: float, *, held: bool = True) -> None:
@@ -422,8 +425,14 @@ def merge(s: State, update: BudgetUpdate | None, now: float) -> None:
         s.remaining, s.reset_at = remaining, reset_at
     else:
         s.remaining = min(s.remaining, remaining)
-        # each conversion of the same reset is conservative; keep the latest instant
-        s.reset_at = max(s.reset_at, reset_at) if s.from_hub else reset_at
+        if not s.from_hub:
+            s.reset_at = reset_at
+        elif raw is not None and raw == s.hub_raw:
+            # one Hub instant seen through several skew estimates: each conversion is the
+            # latest the instant can be, so the earliest of them is still never early
+            s.reset_at = min(s.reset_at, reset_at)
+        else:
+            s.reset_at = max(s.reset_at, reset_at)  # conservative: keep the latest
     s.hub_local = reset_at
     if raw is not None:
         s.hub_raw = raw

@@ -49,12 +49,12 @@ except ImportError as _exc:
         "`pip install 'hubasync[redis]'`"
     ) from _exc
 
-from . import _redis_scripts
-from ._budget import Refuse
+from . import _budget, _redis_scripts
+from ._budget import Wait
 from ._budget import finite as _finite
 from ._budget import valid_count as _count
 from ._clock import Clock, SystemClock
-from ._ratelimit import check_start_budget, wait_too_long
+from ._ratelimit import check_start_budget, log_wait, wait_too_long
 from ._validate import check_positive
 from .errors import HubError, RateLimitError
 
@@ -70,7 +70,6 @@ logger = logging.getLogger(__name__)
 _KEY_PREFIX = "hubasync:ratelimit"
 _MIN_KEY_TTL_S = 3600.0
 _FALLBACK_RETRY_S = 30.0
-_MAX_RESET_AHEAD_S = 3600.0
 _SUBSCRIBE_TIMEOUT_S = 1.0
 
 
@@ -135,8 +134,8 @@ def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, st
     ``reset_in`` is the reset measured from the response's arrival and ``age`` how long ago
     (by ``now``, on the same clock) it arrived: both durations, so Redis re-anchors them on
     its own ``TIME`` and no worker's clock leaks into the shared state. ``hub_reset`` is Hub's
-    own instant, the same for every worker. Values the in-process limiter would distrust
-    (negative counts, non-finite instants, a reset more than an hour ahead) become ``''``.
+    own instant, the same for every worker. What is not a count or a finite number becomes
+    ``''``; judging the values is the script's business (``_budget.merge``'s rules).
     """
     if update is None:
         return "", "", "", "0", ""
@@ -148,11 +147,9 @@ def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, st
     if observed is None:
         observed = now
     reset_in = None if reset_at is None else reset_at - observed
-    if reset_in is not None and reset_in > _MAX_RESET_AHEAD_S:
-        reset_in = None  # garbage: would stall every worker for hours
     hub_reset = _finite(getattr(update, "hub_reset", None))
     return (
-        "" if limit is None or limit < 1 else str(limit),
+        "" if limit is None else str(limit),
         "" if remaining is None else str(remaining),
         _num_arg(reset_in),
         repr(age) if math.isfinite(age) else "0",
@@ -165,22 +162,28 @@ class _Grant:
     granted: bool
     ticket: int
     wait: float  # until the next look (capped at poll_interval except for pauses)
-    kind: str = "p"  # why: "a" announced by Hub, "e" an estimated reset, "p" pacing
+    reason: str = ""  # why not: "pause", "reset", "estimated", "pacing" (see _budget)
     full_wait: float = 0.0  # the whole wait the script sees
+    limit: int | None = None  # Hub's limit as Redis knows it
+    window: float | None = None  # the window as Redis knows it
+    workers: int = 1  # workers that asked within the last two windows (at least 60 s)
+    reset_in: float | None = None  # the current window's reset, seconds from now
 
 
 def _parse_acquire_reply(reply: Any) -> _Grant:
-    """The ACQUIRE script's reply ``[granted, ticket, wait_s(, kind, full_wait_s)]`` (bytes or
-    str) as a value; ``kind`` says why a waiter waits (``a``/``e``/``p``, see the script)."""
-    granted, ticket, wait = reply[:3]
-    kind = reply[3] if len(reply) > 3 else b"p"
-    full = float(reply[4]) if len(reply) > 4 else float(wait)
+    """The ACQUIRE script's reply ``[granted, ticket, wait_s, reason, full_wait_s, limit,
+    window_s, workers, reset_in]`` (bytes or str) as a value."""
+    granted, ticket, wait, reason, full, limit, window, workers, reset_in = reply
     return _Grant(
         granted=int(granted) == 1,
         ticket=int(ticket),
         wait=float(wait),
-        kind=kind.decode() if isinstance(kind, bytes) else str(kind),
-        full_wait=full,
+        reason=reason.decode() if isinstance(reason, bytes) else str(reason),
+        full_wait=float(full),
+        limit=_opt_int(limit),
+        window=_opt(window),
+        workers=max(1, int(workers)),
+        reset_in=_opt(reset_in),
     )
 
 
@@ -188,12 +191,6 @@ def _positive(value: object) -> bool:
     """A finite number > 0 (not a bool)."""
     number = _finite(value)
     return number is not None and number > 0
-
-
-def _too_long(grant: _Grant, max_wait: float) -> RateLimitError:
-    now = time.time()
-    refused = Refuse(now + grant.full_wait, "pause" if grant.kind == "a" else "estimated")
-    return wait_too_long(refused, now, max_wait)
 
 
 def _cancelling() -> int:
@@ -297,6 +294,7 @@ class RedisRateLimiter:
             f"{prefix}:queue",
             f"{prefix}:qexp",
             f"{prefix}:ghosts",
+            f"{prefix}:workers",
         )
         self._channel = f"{prefix}:wake"
         self._min_ttl = repr(max(_MIN_KEY_TTL_S, 2 * self.lease_s))
@@ -311,6 +309,13 @@ class RedisRateLimiter:
         self._local: AdaptiveTokenBucket | None = None
         self._retry_shared_at = 0.0
         self._background: set[asyncio.Task[Any]] = set()
+        # what this worker last learned from Redis (for a restarted Redis and the fallback)
+        self._known_limit: int | None = None
+        self._known_window: float | None = None
+        self._known_reset: float | None = None  # time.time() scale
+        self._workers = 1
+        self._worker_id = uuid.uuid4().hex
+        self._wait: Wait | None = None
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(key={self.key!r}, on={self._where()})"
@@ -319,6 +324,29 @@ class RedisRateLimiter:
     def using_fallback(self) -> bool:
         """True while this limiter runs on its local fallback because Redis failed."""
         return self._local is not None and self._retry_shared_at > 0
+
+    @property
+    def waiting_until(self) -> float | None:
+        """Local unix time this limiter's head waiter waits for in Redis, or ``None`` when
+        it does not wait (the local fallback reports through its own bucket)."""
+        if self._local is not None and self.using_fallback:
+            return self._local.waiting_until
+        return self._wait.until if self._wait is not None and self._waiters else None
+
+    @property
+    def wait_reason(self) -> str | None:
+        """Why the head waiter waits (``"pause"``, ``"reset"``, ``"estimated"``,
+        ``"pacing"``, as :attr:`AdaptiveTokenBucket.wait_reason`), or ``None``."""
+        if self._local is not None and self.using_fallback:
+            return self._local.wait_reason
+        return self._wait.reason if self._wait is not None and self._waiters else None
+
+    def _note_wait(self, wait: Wait, now: float) -> None:
+        """Expose the head's wait, and log it once (not at every poll)."""
+        last = self._wait
+        self._wait = wait
+        if last is None or last.reason != wait.reason or abs(last.until - wait.until) > 1.0:
+            log_wait(f"rate limiter key {self.key!r}", wait, now)
 
     # -- the RateLimiter protocol ---------------------------------------------------------
 
@@ -422,8 +450,6 @@ class RedisRateLimiter:
         if self.using_fallback:
             return
         pause_in = until - self._clock.time()
-        if not pause_in > 0:
-            return
         try:
             await self._script("PAUSE", _redis_scripts.PAUSE, repr(pause_in), self._channel)
         except _RedisDown as exc:
@@ -490,24 +516,26 @@ class RedisRateLimiter:
         """Wait in line in Redis until a reservation is granted; return its id."""
         rid = uuid.uuid4().hex
         ticket = 0
-        estimating_since = 0.0
+        since: float | None = None  # when this waiter began waiting for an estimated reset
         base = _cancelling()
         try:
             while True:
                 grant = await self._shielded_acquire(rid, ticket)
                 _raise_swallowed_cancel(base)
                 if grant.granted:
+                    self._wait = None
                     return rid
                 ticket = grant.ticket
-                if max_wait is not None and grant.kind != "p":  # pacing is never refused
-                    if grant.kind == "a":  # a pause or a reset Hub announced
-                        if grant.full_wait > max_wait:
-                            raise _too_long(grant, max_wait)
-                    else:  # an estimated reset: responses in flight may correct it
-                        now = time.monotonic()
-                        estimating_since = estimating_since or now
-                        if now - estimating_since > max_wait:
-                            raise _too_long(grant, max_wait)
+                now = time.time()
+                wait = Wait(now + grant.full_wait, grant.reason)  # type: ignore[arg-type]
+                if max_wait is not None:
+                    if wait.reason == _budget.ESTIMATED and since is None:
+                        since = now
+                    waited = 0.0 if since is None else now - since
+                    refused = _budget.refusal(wait, now, max_wait, waited)
+                    if refused is not None:
+                        raise wait_too_long(refused, now, max_wait)
+                self._note_wait(wait, now)
                 if self._pubsub is None and time.monotonic() >= self._pubsub_retry_at:
                     # Subscribe, then ask again at once: a release between the script's answer
                     # and the subscription would otherwise be missed.
@@ -540,6 +568,10 @@ class RedisRateLimiter:
                 str(self.burst),
                 repr(self.poll_interval),
                 self._grace,
+                "" if self._known_limit is None else str(self._known_limit),
+                _num_arg(self._known_window),
+                _num_arg(None if self._known_reset is None else self._known_reset - time.time()),
+                self._worker_id,
             )
         )
         try:
@@ -548,7 +580,13 @@ class RedisRateLimiter:
             with contextlib.suppress(Exception):
                 await call
             raise
-        return _parse_acquire_reply(reply)
+        grant = _parse_acquire_reply(reply)
+        if grant.limit is not None and grant.window is not None:
+            self._known_limit, self._known_window = grant.limit, grant.window
+        if grant.reset_in is not None:
+            self._known_reset = time.time() + grant.reset_in
+        self._workers = grant.workers
+        return grant
 
     async def _subscribe(self) -> bool:
         """Subscribe to the key's notices; False (and polling for a while) if that fails."""

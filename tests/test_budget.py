@@ -115,8 +115,11 @@ def test_a_share_spends_only_its_part() -> None:
     assert spend(s, T0 + 1, 50) == 16
 
 
-def test_reseed_starts_with_one_token_at_the_known_rate() -> None:
+def test_reseed_starts_from_no_token_after_the_known_reset_at_the_known_rate() -> None:
     s = State(burst=10)
-    _budget.reseed(s, 120, 20.0, T0)
-    assert spend(s, T0, 10) == 1
+    _budget.reseed(s, 120, 20.0, T0 + 5, T0)
+    assert _budget.take(s, T0) == Wait(T0 + 5 + 20 / 120, _budget.PACING)
+    assert spend(s, T0 + 5 + 20 / 120, 10) == 1
+    s = State(burst=10)
+    _budget.reseed(s, 120, 20.0, T0 - 100, T0)  # a reset long past: from now
     assert _budget.take(s, T0) == Wait(T0 + 20 / 120, _budget.PACING)
