@@ -24,9 +24,11 @@ from .resources.audit_logs import AuditLogs
 from .resources.auth import Auth
 from .resources.groups import Groups
 from .resources.images import Images
+from .resources.invites import Invites
 from .resources.org_access_tokens import OrgAccessTokens
 from .resources.orgs import Orgs
 from .resources.repositories import Repositories
+from .resources.scim import Scim
 
 __all__ = ["DEFAULT_BASE_URL", "HubClient", "HubClientOptions"]
 
@@ -243,6 +245,16 @@ class HubClient:
     def groups(self) -> Groups:
         """Organization groups (teams) and their members."""
         return Groups(self._requester)
+
+    @functools.cached_property
+    def invites(self) -> Invites:
+        """Invitations to organizations: cancel, resend, bulk create."""
+        return Invites(self._requester)
+
+    @functools.cached_property
+    def scim(self) -> Scim:
+        """SCIM 2.0 provisioning; needs the SCIM token: ``hub.scim.with_token(token)``."""
+        return Scim(self._requester)
 
     @classmethod
     def from_env(cls, **kwargs: Unpack[HubClientOptions]) -> HubClient:

@@ -32,6 +32,7 @@ from .errors import ResponseValidationError
 from .models._base import OpenStrEnum
 from .models.audit_logs import AuditLogEvent
 from .models.repositories import Tag, TagImage
+from .models.scim import ScimAuthenticationScheme, ScimServiceProviderConfig
 
 __all__ = [
     "format_datetime",
@@ -278,16 +279,26 @@ def _is_attrs(tp: Any) -> bool:
     return attrs.has(get_origin(tp) or tp)
 
 
-def _tag_overrides(converter: cattrs.Converter) -> dict[str, Any]:
-    list_hook = converter.get_structure_hook(list[TagImage])
+def _one_or_many(converter: cattrs.Converter, item: type) -> Any:
+    """An override that reads one object where a list of them is meant as a list of one."""
+    list_hook = converter.get_structure_hook(list[item])  # type: ignore[valid-type]
 
-    def structure_images(value: Any, _: Any) -> Any:
-        # The spec describes one image object; Hub sends a list of them.
+    def structure_one_or_many(value: Any, _: Any) -> Any:
         if type(value) is dict:
             value = [value]
-        return list_hook(value, list[TagImage])
+        return list_hook(value, list[item])  # type: ignore[valid-type]
 
-    return {"images": override(struct_hook=structure_images)}
+    return override(struct_hook=structure_one_or_many)
+
+
+def _tag_overrides(converter: cattrs.Converter) -> dict[str, Any]:
+    # The spec describes one image object; Hub sends a list of them.
+    return {"images": _one_or_many(converter, TagImage)}
+
+
+def _scim_config_overrides(converter: cattrs.Converter) -> dict[str, Any]:
+    # The spec declares authenticationSchemes as one object; SCIM (RFC 7643) a list.
+    return {"authenticationSchemes": _one_or_many(converter, ScimAuthenticationScheme)}
 
 
 def _audit_log_event_overrides(converter: cattrs.Converter) -> dict[str, Any]:
@@ -297,6 +308,7 @@ def _audit_log_event_overrides(converter: cattrs.Converter) -> dict[str, Any]:
 _STRUCTURE_OVERRIDES: dict[type, Callable[[cattrs.Converter], dict[str, Any]]] = {
     Tag: _tag_overrides,
     AuditLogEvent: _audit_log_event_overrides,
+    ScimServiceProviderConfig: _scim_config_overrides,
 }
 
 

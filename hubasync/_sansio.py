@@ -79,6 +79,10 @@ class Request:
     timeout: float | None = None
     max_retries: int | None = None
     max_wait: float | None = None
+    #: The media type of the JSON body when it is not ``application/json`` (SCIM's).
+    content_type: str | None = None
+    #: The answer is text (a CSV export): ``Response.data`` is the decoded ``str``.
+    text: bool = False
 
     @property
     def is_idempotent(self) -> bool:
@@ -205,6 +209,8 @@ def interpret(
         state.consecutive_429 = 0
         if not req.expect_body:
             return Response(status, headers, None)
+        if req.text:
+            return Response(status, headers, body.decode("utf-8-sig", "replace"))
         return Response(status, headers, decode_json(body, operation=req.operation, status=status))
     if status == 404 and req.method == "DELETE" and state.retries > 0:
         # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.

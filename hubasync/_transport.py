@@ -227,6 +227,8 @@ class Transport:
                         token = await self.auth.token(self.send_login)
                 self._check_open()  # a closed client fails here, before it waits for anything
                 headers = {"Authorization": f"Bearer {token}"} if token else None
+                if req.content_type:
+                    headers = {**(headers or {}), "Content-Type": req.content_type}
                 if self._slots is None:
                     self._slots = asyncio.Semaphore(self._max_concurrency)
                 async with self._slots:

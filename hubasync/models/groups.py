@@ -9,6 +9,7 @@ import attrs
 from ._base import OpenStrEnum
 
 __all__ = [
+    "AccountProfile",
     "AccountType",
     "AddGroupMemberRequest",
     "GroupMember",
@@ -44,12 +45,11 @@ class OrgGroup:
 
 
 @attrs.frozen(kw_only=True)
-class GroupMember:
-    """A user in a group.
+class AccountProfile:
+    """The profile fields Hub sends for a user in member lists (group and organization).
 
     Attributes:
         id: the user's id (a UUID without dashes).
-        username: the Docker ID.
         full_name: the user's name.
         email: the address (visible to owners only).
         company: the company in the profile.
@@ -62,7 +62,6 @@ class GroupMember:
     """
 
     id: str | None = None
-    username: str
     full_name: str | None = None
     email: str | None = None
     company: str | None = None
@@ -72,6 +71,17 @@ class GroupMember:
     gravatar_url: str | None = None
     profile_url: str | None = None
     type: AccountType | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GroupMember(AccountProfile):
+    """A user in a group (the profile fields of :class:`AccountProfile`, plus the name).
+
+    Attributes:
+        username: the Docker ID.
+    """
+
+    username: str
 
 
 @attrs.frozen(kw_only=True)

@@ -13,9 +13,16 @@ from .images import ImageStatus
 __all__ = [
     "REPOSITORY_ORDERINGS",
     "Category",
+    "CreateRepositoryRequest",
+    "ImmutableTagsRequest",
     "ImmutableTagsSettings",
+    "ImmutableTagsVerifyRequest",
+    "ImmutableTagsVerifyResult",
     "Repository",
     "RepositoryOrdering",
+    "RepositoryGroup",
+    "RepositoryGroupRequest",
+    "RepositoryPermission",
     "RepositoryPermissions",
     "Tag",
     "TagImage",
@@ -252,3 +259,95 @@ class Tag:
     media_type: str | None = None
     content_type: str | None = None
     digest: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CreateRepositoryRequest:
+    """The body that creates a repository.
+
+    Attributes:
+        name: the repository name (2-255 lowercase letters, digits, ``.``, ``_``, ``-``).
+        namespace: the namespace it is created in (also in the path).
+        description: the short description (at most 100 characters).
+        full_description: the readme (at most 25,000 characters).
+        registry: the registry hosting it, e.g. ``"docker.io"``.
+        is_private: whether it is private.
+    """
+
+    name: str
+    namespace: str
+    description: str | None = None
+    full_description: str | None = None
+    registry: str | None = None
+    is_private: bool | None = None
+
+
+class RepositoryPermission(OpenStrEnum):
+    """A group's permission on a repository."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+@attrs.frozen(kw_only=True)
+class RepositoryGroupRequest:
+    """The body that grants a group (team) a permission on a repository.
+
+    Attributes:
+        group_id: the group's numeric id (``OrgGroup.id``).
+        permission: ``read``, ``write`` or ``admin``.
+    """
+
+    group_id: int
+    permission: str
+
+
+@attrs.frozen(kw_only=True)
+class RepositoryGroup:
+    """A group's permission on a repository, as Hub confirms it.
+
+    Attributes:
+        group_id: the group's numeric id.
+        group_name: the group's name.
+        permission: ``read``, ``write`` or ``admin``.
+    """
+
+    group_id: int | None = None
+    group_name: str | None = None
+    permission: RepositoryPermission | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ImmutableTagsRequest:
+    """The body that sets a repository's immutable tags.
+
+    Attributes:
+        immutable_tags: whether immutable tags are enforced.
+        immutable_tags_rules: the tag patterns (regular expressions) that are immutable.
+    """
+
+    immutable_tags: bool
+    immutable_tags_rules: list[str]
+
+
+@attrs.frozen(kw_only=True)
+class ImmutableTagsVerifyRequest:
+    """The body that asks which tags a rule would make immutable.
+
+    Attributes:
+        regex: the rule, e.g. ``"v.*"``.
+    """
+
+    regex: str
+
+
+@attrs.frozen(kw_only=True)
+class ImmutableTagsVerifyResult:
+    """The tags of a repository an immutable-tags rule matches.
+
+    Attributes:
+        tags: the matching tag names.
+    """
+
+    tags: list[str] = attrs.field(factory=list)

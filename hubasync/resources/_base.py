@@ -73,6 +73,9 @@ class Resource:
         idempotent: bool | None = None,
         auth: bool = True,
         expect_body: bool = True,
+        bearer: str | None = None,
+        content_type: str | None = None,
+        text: bool = False,
     ) -> Awaitable[Response]:
         # Not a coroutine itself: the transport's is awaited by the caller (one frame less).
         return self._requester.request(
@@ -85,6 +88,9 @@ class Resource:
                 idempotent=idempotent,
                 auth=auth,
                 expect_body=expect_body,
+                bearer=bearer,
+                content_type=content_type,
+                text=text,
             )
         )
 

@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import builtins
+import re
+from collections.abc import Iterable
+from typing import Literal, get_args
+
 from .. import _validate as v
 from .._convert import unstructure
 from .._pagination import Paginator
 from ..errors import HubError, ImmutableTagError, NotFoundError
 from ..models.repositories import (
     REPOSITORY_ORDERINGS,
+    CreateRepositoryRequest,
+    ImmutableTagsRequest,
+    ImmutableTagsVerifyRequest,
+    ImmutableTagsVerifyResult,
     Repository,
+    RepositoryGroup,
+    RepositoryGroupRequest,
     RepositoryOrdering,
     Tag,
     UpdateRepositoryRequest,
 )
 from ._base import Resource
 
-__all__ = ["Repositories"]
+__all__ = ["Permission", "Repositories"]
+
+#: A group's permission on a repository.
+Permission = Literal["read", "write", "admin"]
+_PERMISSIONS: tuple[str, ...] = get_args(Permission)
+
+
+def _check_repository_fields(
+    description: str | None, full_description: str | None, is_private: bool | None
+) -> None:
+    if description is not None:
+        v.check_text(description, "description", allow_empty=True)
+        if len(description) > 100:
+            raise ValueError(
+                f"description is {len(description)} characters; Hub allows at most 100"
+            )
+    if full_description is not None:
+        v.check_text(full_description, "full_description", allow_empty=True)
+        if len(full_description) > 25000:
+            raise ValueError("full_description is longer than Hub's 25,000 characters")
+    if is_private is not None and not isinstance(is_private, bool):
+        raise ValueError(f"is_private must be True, False or None, got {is_private!r}")
+
+
+def _check_rule(rule: object, param: str) -> str:
+    text = v.check_text(rule, param)
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"{param} {text!r} is not a valid regular expression: {exc}") from None
+    return text
 
 
 class Repositories(Resource):
@@ -39,18 +80,7 @@ class Repositories(Resource):
             raise ValueError(
                 "update needs description=, full_description= and/or is_private=; nothing to change"
             )
-        if description is not None:
-            v.check_text(description, "description", allow_empty=True)
-            if len(description) > 100:
-                raise ValueError(
-                    f"description is {len(description)} characters; Hub allows at most 100"
-                )
-        if full_description is not None:
-            v.check_text(full_description, "full_description", allow_empty=True)
-            if len(full_description) > 25000:
-                raise ValueError("full_description is longer than Hub's 25,000 characters")
-        if is_private is not None and not isinstance(is_private, bool):
-            raise ValueError(f"is_private must be True, False or None, got {is_private!r}")
+        _check_repository_fields(description, full_description, is_private)
         body = unstructure(
             UpdateRepositoryRequest(
                 description=description, full_description=full_description, is_private=is_private
@@ -153,3 +183,93 @@ class Repositories(Resource):
         except NotFoundError:
             return False
         return True
+
+    async def has_tags(self, namespace: str, repository: str) -> bool:
+        """Whether the repository's tag list can be read (a HEAD on it; ``False`` on a 404)."""
+        path = self._path(namespace, repository) + "/tags"
+        try:
+            await self._send("repositories.has_tags", "HEAD", path, expect_body=False)
+        except NotFoundError:
+            return False
+        return True
+
+    async def create(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        description: str | None = None,
+        full_description: str | None = None,
+        is_private: bool | None = None,
+        registry: str | None = None,
+    ) -> Repository:
+        """Create a repository in a namespace. Never retried after it may have reached Hub."""
+        path = f"/v2/namespaces/{v.namespace(namespace)}/repositories"
+        v.repository(name, param="name")
+        if len(name) < 2:
+            raise ValueError(f"name {name!r} is too short: a new repository needs 2-255 characters")
+        _check_repository_fields(description, full_description, is_private)
+        if registry is not None:
+            v.check_text(registry, "registry")
+        body = unstructure(
+            CreateRepositoryRequest(
+                name=name,
+                namespace=namespace,
+                description=description,
+                full_description=full_description,
+                registry=registry,
+                is_private=is_private,
+            )
+        )
+        op = "repositories.create"
+        resp = await self._send(op, "POST", path, json=body, idempotent=False)
+        return self._structure(resp.data, Repository, op, resp.status)
+
+    async def add_group(
+        self, namespace: str, repository: str, group_id: int, permission: Permission
+    ) -> RepositoryGroup:
+        """Grant an organization group (team) ``read``, ``write`` or ``admin`` on a repository.
+
+        ``group_id`` is the group's numeric id (``OrgGroup.id`` from ``hub.groups``). Not
+        retried after it may have reached Hub.
+        """
+        path = f"/v2/repositories/{v.namespace(namespace)}/{v.repository(repository)}/groups"
+        if isinstance(group_id, bool) or not isinstance(group_id, int) or group_id < 1:
+            raise ValueError(
+                f"group_id must be a group's numeric id (OrgGroup.id), got {group_id!r}"
+            )
+        v.check_choice(permission, "permission", _PERMISSIONS)
+        body = unstructure(RepositoryGroupRequest(group_id=group_id, permission=permission))
+        op = "repositories.add_group"
+        resp = await self._send(op, "POST", path, json=body, idempotent=False)
+        return self._structure(resp.data, RepositoryGroup, op, resp.status)
+
+    async def update_immutable_tags(
+        self, namespace: str, repository: str, *, enabled: bool, rules: Iterable[str]
+    ) -> Repository:
+        """Turn immutable tags on or off and set the rules (regular expressions) they follow."""
+        path = self._path(namespace, repository) + "/immutabletags"
+        if not isinstance(enabled, bool):
+            raise ValueError(f"enabled must be True or False, got {enabled!r}")
+        if isinstance(rules, str):
+            raise ValueError(f"rules must be a list of patterns, e.g. ['v.*'], not {rules!r}")
+        wanted = [_check_rule(rule, "rule") for rule in rules]
+        if enabled and not wanted:
+            raise ValueError("enabled=True needs at least one rule, e.g. rules=['v.*']")
+        body = unstructure(
+            ImmutableTagsRequest(immutable_tags=enabled, immutable_tags_rules=wanted)
+        )
+        op = "repositories.update_immutable_tags"
+        resp = await self._send(op, "PATCH", path, json=body, idempotent=True)
+        return self._structure(resp.data, Repository, op, resp.status)
+
+    async def verify_immutable_tags(
+        self, namespace: str, repository: str, regex: str
+    ) -> builtins.list[str]:
+        """The repository's tags an immutable-tags rule would match (changes nothing)."""
+        path = self._path(namespace, repository) + "/immutabletags/verify"
+        body = unstructure(ImmutableTagsVerifyRequest(regex=_check_rule(regex, "regex")))
+        op = "repositories.verify_immutable_tags"
+        # A POST that only reads: safe to repeat.
+        resp = await self._send(op, "POST", path, json=body, idempotent=True)
+        return self._structure(resp.data, ImmutableTagsVerifyResult, op, resp.status).tags
