@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from hubasync import HubClient, errors
+from hubasync import HubClient
 from hubasync.models import AccountType
 
 from ._aioresponses_shim import mocked
-from ._org_helpers import BASE, calls, hub, one_call, rejected_before_sending
+from ._org_helpers import BASE, calls, hub, one_call, rejected_before_sending, sent_once_despite_503
 
 __all__ = ["hub"]
 
@@ -113,11 +113,7 @@ async def test_members_add_member_remove_member(hub: HubClient) -> None:
     ],
 )
 async def test_creates_are_never_retried_on_503(hub: HubClient, call: Any) -> None:
-    with mocked() as m:
-        m.post(re.compile(r".*"), status=503, repeat=True)
-        with pytest.raises(errors.ServerError):
-            await call(hub)
-        assert len(calls(m)) == 1
+    await sent_once_despite_503(hub, call)
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from hubasync import HubClient, errors
+from hubasync import HubClient
 from hubasync.models import RepositoryPermission
 
 from ._aioresponses_shim import mocked
-from ._org_helpers import BASE, calls, hub, one_call, rejected_before_sending
+from ._org_helpers import BASE, calls, hub, one_call, rejected_before_sending, sent_once_despite_503
 
 __all__ = ["hub"]
 
@@ -125,11 +124,7 @@ async def test_has_tags_is_a_head_and_404_means_false(hub: HubClient) -> None:
     ],
 )
 async def test_creates_are_never_retried_on_503(hub: HubClient, call: Any) -> None:
-    with mocked() as m:
-        m.post(re.compile(r".*"), status=503, repeat=True)
-        with pytest.raises(errors.ServerError):
-            await call(hub)
-        assert len(calls(m)) == 1
+    await sent_once_despite_503(hub, call)
 
 
 async def test_immutable_tags_update_and_verify_are_retried(hub: HubClient) -> None:
