@@ -9,9 +9,10 @@ from pathlib import Path
 import hubasync
 
 #: FakeHub's internal state records share names with the public models they serve; they are
-#: private to hubasync/testing/_state.py and never exported. Left as they are for now.
+#: private to hubasync/testing/_state.py / _org_state.py and never exported. Left as they are.
 KNOWN = {
     "Image": {"models/images.py", "testing/_state.py"},
+    "Invite": {"models/invites.py", "testing/_org_state.py"},
     "Repository": {"models/repositories.py", "testing/_state.py"},
     "Tag": {"models/repositories.py", "testing/_state.py"},
 }
