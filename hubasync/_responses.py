@@ -192,8 +192,13 @@ def error_for_status(
     authenticated: bool,
     can_login: bool = True,
     retry_at: float | None = None,
+    request_token: bool = False,
 ) -> HubError:
-    """The typed error for a non-2xx answer, with a message a person can act on."""
+    """The typed error for a non-2xx answer, with a message a person can act on.
+
+    ``request_token``: the request carried a bearer token of its own (e.g. SCIM's), not the
+    client's.
+    """
     said = hub_detail(body)
     hub_said = f"; Hub said {said!r}" if said else ""
     common: dict[str, Any] = {
@@ -203,7 +208,12 @@ def error_for_status(
         "operation": operation,
     }
     if status == 401:
-        if not authenticated:
+        if request_token:
+            hint = (
+                "the bearer token given for this request was refused (expired, revoked, or "
+                "not one this endpoint accepts); pass a valid one"
+            )
+        elif not authenticated:
             hint = (
                 "this operation needs credentials: pass username= and secret= (or token=) "
                 "to HubClient, or set DOCKERHUB_USERNAME/DOCKERHUB_TOKEN for "

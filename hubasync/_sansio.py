@@ -225,13 +225,13 @@ def interpret(
     max_wait = policy.max_wait if req.max_wait is None else req.max_wait
     if status == 429:
         return _rate_limited(req, state, info, error_body, now, to_local, last_reset_at, max_wait)
-    can_login = policy.can_login and req.bearer is None
     error = error_for_status(
         status,
         error_body,
         operation=req.operation,
         authenticated=authenticated,
-        can_login=can_login,
+        can_login=policy.can_login,
+        request_token=req.bearer is not None,
     )
     if status == 401 and authenticated and req.bearer is None:
         if decide(

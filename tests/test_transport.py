@@ -476,3 +476,129 @@ async def test_a_per_request_max_wait_overrides_the_clients() -> None:
         srv.then(reply(429, {"detail": "slow down"}, {"Retry-After": "10"}))
         assert (await hub._transport.request(get(max_wait=30))).data == {"ok": True}
         assert len(srv.seen) == 2 and clock.jumped >= 9
+
+
+# -- the seam: a send of the test's own instead of aiohttp ---------------------------------
+
+
+class FakeSend:
+    """A ``send`` that plays scripted answers (or raises) and records every call."""
+
+    def __init__(self, *answers: tuple[int, dict[str, str], Any] | BaseException) -> None:
+        self.answers = list(answers)
+        self.calls: list[tuple[str, str, dict[str, str], Any, float | None]] = []
+
+    async def __call__(
+        self,
+        method: str,
+        url: str,
+        headers: Any,
+        json: Any,
+        timeout_s: float | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        self.calls.append((method, url, dict(headers or {}), json, timeout_s))
+        if url.endswith("/v2/auth/token"):
+            body: Any = {"access_token": make_jwt(iat=0, exp=600, n=len(self.calls))}
+            return 200, {}, _json_bytes(body)
+        item = self.answers.pop(0) if self.answers else (200, {}, {"ok": True})
+        if isinstance(item, BaseException):
+            raise item
+        status, headers_out, body = item
+        return status, headers_out, body if isinstance(body, bytes) else _json_bytes(body)
+
+
+def _json_bytes(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+async def test_an_injected_send_gets_the_request_and_its_answer_is_interpreted() -> None:
+    send = FakeSend((503, {}, {"detail": "down"}), (200, {}, {"x": 1}))
+    async with HubClient(token="tok", base_url="https://hub.example", **FAST) as hub:
+        hub._transport.send = send
+        req = Request(
+            operation="t.put",
+            method="PUT",
+            path="/v2/thing",
+            params={"a": True},
+            json={"k": "v"},
+            timeout=2.5,
+        )
+        resp = await hub._transport.request(req)
+        assert resp.data == {"x": 1} and hub.stats.retries == 1 and hub.stats.requests == 2
+        assert hub._transport._session is None  # aiohttp was never touched
+    assert send.calls == 2 * [
+        (
+            "PUT",
+            "https://hub.example/v2/thing?a=true",
+            {"Authorization": "Bearer tok"},
+            {"k": "v"},
+            2.5,
+        )
+    ]
+
+
+async def test_an_injected_send_drives_refresh_and_redirect() -> None:
+    send = FakeSend(
+        (401, {}, {"detail": "expired"}),
+        (307, {"Location": "/v2/moved"}, b""),
+        (200, {}, {"moved": True}),
+    )
+    async with HubClient(
+        username="alice", secret="dckr_pat_x", base_url="https://hub.example", **FAST
+    ) as hub:
+        hub._transport.send = send
+        assert (await hub._transport.request(get())).data == {"moved": True}
+    paths = [url.removeprefix("https://hub.example") for (_, url, _, _, _) in send.calls]
+    assert paths == ["/v2/auth/token", "/v2/thing", "/v2/auth/token", "/v2/thing", "/v2/moved"]
+    tokens = [h["Authorization"] for (_, url, h, _, _) in send.calls if "auth/token" not in url]
+    assert tokens[0] != tokens[1] == tokens[2]  # refreshed once, then carried by the redirect
+
+
+async def test_a_send_that_fails_otherwise_propagates_and_returns_the_reservation() -> None:
+    send = FakeSend(RuntimeError("bug in send"))
+    async with HubClient(base_url="https://hub.example", **FAST) as hub:
+        hub._transport.send = send
+        with pytest.raises(RuntimeError, match="bug in send"):
+            await hub._transport.request(get())
+        assert hub.rate_limiter.in_flight == 0  # type: ignore[attr-defined]
+        assert len(send.calls) == 1
+
+
+async def test_retries_are_logged_at_info_with_attempt_and_wait_but_no_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    import aiohttp
+
+    send = FakeSend(
+        ConnectionRefusedError(111, "Connection refused"),
+        aiohttp.ServerDisconnectedError(),
+        (429, {"Retry-After": "0"}, {"detail": "slow"}),
+        (200, {}, {"ok": 1}),
+    )
+    secret = "dckr_pat_TOPSECRET99"
+    async with HubClient(
+        username="alice", secret=secret, base_url="https://hub.example", max_retries=3, **FAST
+    ) as hub:
+        hub._transport.send = send
+        with caplog.at_level(logging.INFO, logger="hubasync.transport"):
+            await hub._transport.request(get("repos.get"))
+            # a creating POST is retried only when the connection never opened
+            send.answers = [ConnectionRefusedError(111, "Connection refused")]
+            await hub._transport.request(post())
+    infos = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "hubasync.transport" and r.levelno == logging.INFO
+    ]
+    assert infos[0].startswith("repos.get: ConnectionRefusedError ([Errno 111] Connection refused)")
+    assert "attempt 1/3; retrying in" in infos[0]
+    assert infos[1].startswith("repos.get: ServerDisconnectedError") and "attempt 2/3" in infos[1]
+    assert infos[2].startswith("repos.get: 429") and "limiter paused" in infos[2]
+    assert infos[3].startswith("test.create: ConnectionRefusedError") and "attempt 1/3" in infos[3]
+    assert len(infos) == 4
+    assert "TOPSECRET" not in caplog.text and "Bearer" not in caplog.text
+    assert "eyJ" not in caplog.text  # no JWT (the login token) either
