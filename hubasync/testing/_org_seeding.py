@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from ._clock import to_epoch
-from ._org_state import OrgAdmin, check_resources
+from ._org_model import check_resources
+from ._org_state import OrgAdmin
 from ._state import HubState, IssuedToken, Pat
 
 __all__ = ["OrgSeeding", "issued"]

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from .._api import Api
 from .._clock import parse_ts
-from .._http import CONTEXT, NO_PERMISSION, HubHTTPError, bad_request, detail, json_response
-from .._org_state import OrgAdmin, OrgData, RuleError
+from .._http import (
+    CONTEXT,
+    NO_PERMISSION,
+    Handler,
+    HubHTTPError,
+    bad_request,
+    detail,
+    json_response,
+)
+from .._org_model import OrgData, RuleError
+from .._org_state import OrgAdmin
 from .._state import Principal
 
 __all__ = ["NO_PERMISSION", "Area", "HubHTTPError", "bad_request", "detail", "json_response"]
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 # What a caller needs for an org administration operation: "read" any member, "view" an
 # owner (both also the organization's own access token), "admin" an owner or editor, "owner".

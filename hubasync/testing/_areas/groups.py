@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .._clock import format_ts
-from .._org_state import Group, MemberInfo
+from .._org_model import Group, MemberInfo
 from ._base import Area, bad_request, json_response
 
 __all__ = ["GroupsArea", "group_json"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .._org_state import INVITE_BULK_LIMIT, RuleError, check_role, is_email
+from .._org_model import INVITE_BULK_LIMIT, RuleError, check_role, is_email
 from ._base import NO_PERMISSION, Area, bad_request, detail, json_response
 from .orgs import invite_json
 

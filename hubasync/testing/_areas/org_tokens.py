@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from .._clock import format_ts
-from .._org_state import OrgAdmin, OrgData, check_resources, flat_scopes
+from .._org_model import OrgData, check_resources, flat_scopes
+from .._org_state import OrgAdmin
 from .._state import Pat, Principal
 from ._base import Area, bad_request, detail, json_response
 

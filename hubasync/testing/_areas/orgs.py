@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from .._clock import format_ts
-from .._org_state import ROLES, Invite, MemberInfo, OrgData, check_role, is_email
+from .._org_model import ROLES, Invite, MemberInfo, OrgData, check_role, is_email
 from ._base import Area, bad_request, json_response
 
 __all__ = ["OrgsArea", "invite_json"]

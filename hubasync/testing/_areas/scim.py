@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from .._clock import format_ts
-from .._org_state import MemberInfo, OrgData, RuleError, is_email
+from .._org_model import MemberInfo, OrgData, RuleError, is_email
 from .._render import dumps
 from ._base import Area, HubHTTPError
 
