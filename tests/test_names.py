@@ -9,12 +9,13 @@ from pathlib import Path
 import hubasync
 
 #: FakeHub's internal state records share names with the public models they serve; they are
-#: private to hubasync/testing/_state.py / _org_state.py and never exported. Left as they are.
+#: private to hubasync/testing/_repo_model.py / _org_model.py and never exported. Left as
+#: they are.
 KNOWN = {
-    "Image": {"models/images.py", "testing/_state.py"},
-    "Invite": {"models/invites.py", "testing/_org_state.py"},
-    "Repository": {"models/repositories.py", "testing/_state.py"},
-    "Tag": {"models/repositories.py", "testing/_state.py"},
+    "Image": {"models/images.py", "testing/_repo_model.py"},
+    "Invite": {"models/invites.py", "testing/_org_model.py"},
+    "Repository": {"models/repositories.py", "testing/_repo_model.py"},
+    "Tag": {"models/repositories.py", "testing/_repo_model.py"},
 }
 
 
