@@ -42,7 +42,7 @@ class HubClient:
             summary = await hub.images.summary("me", "app")
 
     Every argument is keyword-only. ``HubClient("me", "dckr_pat_...")`` (the pair
-    positionally, as before 0.2) still works but warns with a ``DeprecationWarning``: pass
+    positionally, the older form) still works but warns with a ``DeprecationWarning``: pass
     ``username=`` and ``secret=``, which cannot be swapped by mistake.
 
     Args:
