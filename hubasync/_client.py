@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Unpack
 
@@ -16,7 +16,7 @@ from ._auth import Authenticator, TwoFactorCallable
 from ._clock import Clock, SystemClock
 from ._config import DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE, ClientConfig, HubClientOptions
 from ._ratelimit import AdaptiveTokenBucket, RateLimiter, RateLimitInfo
-from ._transport import ClientStats, Request, Response, Transport
+from ._transport import ClientStats, Transport
 from ._version import __version__
 from .resources._base import Requester
 from .resources.access_tokens import AccessTokens
@@ -181,11 +181,11 @@ class HubClient:
             max_wait=old.max_wait if max_wait is None else max_wait,
         )
         root = self._root
-        overrides = {
-            name: getattr(config, name)
-            for name in ("timeout", "max_retries", "max_wait")
-            if getattr(config, name) != getattr(root._config, name)
-        }
+
+        def differing(name: str) -> Any:
+            value = getattr(config, name)
+            return None if value == getattr(root._config, name) else value
+
         view = object.__new__(type(self))
         view._config = config
         view._clock = self._clock
@@ -194,10 +194,13 @@ class HubClient:
         view._transport = self._transport
         view._root = root
         view._requester = Requester(
-            request=_with_overrides(self._transport, overrides),
+            request=self._transport.request,
             page_prefetch=config.page_prefetch,
             max_concurrency=config.max_concurrency,
             label=repr(view),
+            timeout=differing("timeout"),
+            max_retries=differing("max_retries"),
+            max_wait=differing("max_wait"),
         )
         return view
 
@@ -333,21 +336,6 @@ class HubClient:
     def page_prefetch(self) -> int:
         """The default ``prefetch`` of list iterators."""
         return self._config.page_prefetch
-
-
-def _with_overrides(
-    transport: Transport, overrides: dict[str, Any]
-) -> Callable[[Request], Awaitable[Response]]:
-    """The transport's request function, with a view's settings on every request."""
-    if not overrides:
-        return transport.request
-    send = transport.request
-
-    def request(req: Request) -> Awaitable[Response]:
-        # Not a coroutine itself (as Resource._send): the caller awaits the transport's.
-        return send(attrs.evolve(req, **overrides))
-
-    return request
 
 
 def _positional_credentials(

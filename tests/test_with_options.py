@@ -73,7 +73,9 @@ async def test_a_view_of_a_view_keeps_the_first_view_s_settings() -> None:
     assert (hub._config.max_retries, hub._config.timeout) == (5, 30)
     assert "with_options view" in repr(view)
     assert "with_options view" not in repr(hub)
-    assert hub.with_options()._requester.request == hub._transport.request  # nothing to add
+    same = hub.with_options(timeout=30)._requester  # the client's own value: nothing to add
+    assert (same.timeout, same.max_retries, same.max_wait) == (None, None, None)
+    assert (view._requester.timeout, view._requester.max_retries) == (2, 1)
 
 
 @pytest.mark.parametrize(

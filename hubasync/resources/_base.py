@@ -45,12 +45,17 @@ class Requester:
         page_prefetch: the default ``prefetch=`` of list iterators.
         max_concurrency: the client's requests in flight; no iterator prefetches more.
         label: how the owning client shows itself (for resources' reprs).
+        timeout, max_retries, max_wait: per-request settings every request carries
+            (``None``: the transport's own; set by ``HubClient.with_options`` views).
     """
 
     request: Callable[[Request], Awaitable[Response]]
     page_prefetch: int
     max_concurrency: int
     label: str = "HubClient"
+    timeout: float | None = None
+    max_retries: int | None = None
+    max_wait: float | None = None
 
 
 class Resource:
@@ -78,7 +83,8 @@ class Resource:
         text: bool = False,
     ) -> Awaitable[Response]:
         # Not a coroutine itself: the transport's is awaited by the caller (one frame less).
-        return self._requester.request(
+        requester = self._requester
+        return requester.request(
             Request(
                 operation=operation,
                 method=method,
@@ -91,6 +97,9 @@ class Resource:
                 bearer=bearer,
                 content_type=content_type,
                 text=text,
+                timeout=requester.timeout,
+                max_retries=requester.max_retries,
+                max_wait=requester.max_wait,
             )
         )
 
