@@ -312,6 +312,16 @@ class AdaptiveTokenBucket:
         _budget.pause(self._s, float(until), self._clock.time())
         self._notify()
 
+    def give_back(self) -> None:
+        """Return a reservation that was granted but never used (no request was sent)."""
+        _budget.cancel(self._s, self._clock.time())
+        self._notify()
+
+    def reseed(self, limit: int, window_s: float, resume_at: float) -> None:
+        """Start from what another limiter knew: Hub's ``limit`` per ``window_s`` seconds,
+        with no token before ``resume_at`` (see :func:`hubasync._budget.reseed`)."""
+        _budget.reseed(self._s, limit, window_s, resume_at, self._clock.time())
+
     # -- waiting line ----------------------------------------------------------------------
     def _note_wait(self, wait: Wait, now: float) -> None:
         """Expose the head's wait, and log it once (not at every wake-up)."""

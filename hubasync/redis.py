@@ -11,17 +11,39 @@ Hub's rate budget belongs to an account (and an IP), not to a process. Give ever
     async with HubClient(username=..., secret=..., rate_limiter=limiter) as hub:
         ...
 
-The shared state holds what the in-process limiter learns: Hub's limit, remaining and reset
-(reconciled from every worker's responses), the reservations in flight (each with a lease, so
-a crashed worker's reservations come back after ``lease_s``) and the pause every worker obeys
-after a 429. All decisions are atomic Lua scripts that take the time from Redis ``TIME``, never
-from a worker's clock. Waiters sleep until the instant the script names and wake early on a
-pub/sub notice when a reservation is released. One waiter per limiter instance stands in the
+The rules are those of the in-process limiter (:mod:`hubasync._budget`), run as atomic Lua
+scripts that take the time from Redis ``TIME``, never from a worker's clock (a test checks
+the Lua and the Python agree, event by event). Waiters sleep until the instant the script
+names and wake early on a pub/sub notice. One waiter per limiter instance stands in the
 shared line at a time (the others queue in-process behind it), so a process with a thousand
-waiting tasks costs Redis no more than one with a single task.
+waiting tasks costs Redis no more than one with a single task. Use the same
+``requests_per_minute``/``burst`` in every worker of a key.
 
-Use the same ``requests_per_minute``/``burst`` in every worker of a key: each call passes its
-own, and the start-up bucket follows whichever worker asks.
+Faults, and what they cost (measured in ``benchmarks/README.md``, "Redis faults"):
+
+- **Redis unreachable, no fallback** (default): :class:`RateLimiterUnavailable`; nothing is
+  sent. Cost: the calls fail.
+- **Redis unreachable, ``fallback="local"``**: a warning, then a per-process limiter that
+  spends only this process's *share* of the last limit Redis knew: ``fallback_share`` if
+  given, else 1 / the workers that used the key within the last two windows (at least 60 s),
+  as recorded in Redis. It starts from no token at that share of the rate, then follows Hub's
+  headers, scaled by the share. Redis is tried again every 30 s. Cost: up to one request per
+  process before Hub's first count arrives, and a budget used at most to the share by
+  processes whose siblings are idle.
+- **Redis answers again**: tasks queued on the local limiter are handed over to the shared
+  line (none is granted locally after that), and the responses to requests the local limiter
+  granted are still charged in Redis. Cost: none over the limit in our measurements.
+- **Redis restarted or flushed (empty state)**: a worker that knew Hub's limit, window and
+  reset starts the shared bucket from no token, after that reset, at the known rate: never a
+  start-up burst into a spent window. Cost: up to one window without requests.
+- **A worker dies holding reservations**: each runs out after ``lease_s`` and counts as a
+  lost response: charged as spent in its window (never granted again to someone else while
+  Hub may have counted it). Cost: those units stay spent until the reset.
+- **A release fails**: logged; the lease returns it (as above). **Pub/sub fails**: waiters
+  poll every ``poll_interval``.
+
+``max_wait`` behaves as in-process: a pause or Hub's own reset further away is refused at
+once; an estimated reset after waiting ``max_wait``; pacing never.
 
 Needs the ``redis`` extra: ``pip install 'hubasync[redis]'``.
 """
@@ -30,14 +52,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import logging
-import math
 import time
-import uuid
-from typing import TYPE_CHECKING, Any, Literal
-
-import attrs
+from typing import TYPE_CHECKING, Literal
 
 try:
     import redis.asyncio as _aioredis
@@ -50,27 +67,36 @@ except ImportError as _exc:
     ) from _exc
 
 from . import _budget, _redis_scripts
-from ._budget import Wait
-from ._budget import finite as _finite
-from ._budget import valid_count as _count
 from ._clock import Clock, SystemClock
-from ._ratelimit import check_start_budget, log_wait, wait_too_long
+from ._ratelimit import AdaptiveTokenBucket, check_start_budget
+from ._redis_support import (
+    LocalFallback,
+    Notices,
+    Scripts,
+    SharedBudget,
+    SharedLine,
+    _opt,
+    _opt_int,
+    _positive,
+    _RedisDown,
+    _release_args,
+)
 from ._validate import check_positive
-from .errors import HubError, RateLimitError
+from .errors import HubError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._ratelimit import AdaptiveTokenBucket, BudgetUpdate
+    from ._ratelimit import BudgetUpdate
 
-__all__ = ["RateLimiterUnavailable", "RedisRateLimiter", "SharedBudget"]
+__all__ = ["RateLimiterUnavailable", "RedisRateLimiter", "SharedBudget", "_release_args"]
 
 logger = logging.getLogger(__name__)
 
 _KEY_PREFIX = "hubasync:ratelimit"
 _MIN_KEY_TTL_S = 3600.0
 _FALLBACK_RETRY_S = 30.0
-_SUBSCRIBE_TIMEOUT_S = 1.0
+_ERRORS = (_RedisError, OSError)
 
 
 class RateLimiterUnavailable(HubError):
@@ -81,144 +107,12 @@ class RateLimiterUnavailable(HubError):
     """
 
 
-@attrs.frozen(kw_only=True)
-class SharedBudget:
-    """A snapshot of the budget stored in Redis, as :meth:`RedisRateLimiter.snapshot` reads it.
-
-    Attributes:
-        limit: Hub's ``X-RateLimit-Limit``, or ``None`` before any worker saw headers.
-        remaining: Hub's remaining budget in this window, less the requests that ended
-            without headers (not less ``in_flight``); ``None`` while the start-up token
-            bucket rules.
-        reset_in: seconds until the window resets, or ``None`` when unknown.
-        window_s: the window length (learned from successive resets, 60 s until then).
-        in_flight: reservations currently held by any worker (leases not yet expired).
-        waiting: workers currently waiting in line.
-        pause_in: seconds until the pause after a 429 ends (0 when not paused).
-        tokens: tokens in the start-up bucket, or ``None`` once Hub's headers rule.
-    """
-
-    limit: int | None
-    remaining: int | None
-    reset_in: float | None
-    window_s: float
-    in_flight: int
-    waiting: int
-    pause_in: float
-    tokens: float | None
-
-
-def _opt(value: Any) -> float | None:
-    """A script's optional number ('' = none) as a float."""
-    if value is None or value in (b"", ""):
-        return None
-    return float(value)
-
-
-def _opt_int(value: Any) -> int | None:
-    number = _opt(value)
-    return None if number is None else int(number)
-
-
-def _num_arg(value: float | None) -> str:
-    """A number as a script argument; ``None`` becomes '' (unknown)."""
-    if value is None:
-        return ""
-    return repr(float(value))
-
-
-def _release_args(update: BudgetUpdate | None, now: float) -> tuple[str, str, str, str, str]:
-    """Turn a ``BudgetUpdate`` into the RELEASE script's arguments (pure).
-
-    Returns ``(limit, remaining, reset_in, age, hub_reset)`` as strings, ``''`` for unknown.
-    ``reset_in`` is the reset measured from the response's arrival and ``age`` how long ago
-    (by ``now``, on the same clock) it arrived: both durations, so Redis re-anchors them on
-    its own ``TIME`` and no worker's clock leaks into the shared state. ``hub_reset`` is Hub's
-    own instant, the same for every worker. What is not a count or a finite number becomes
-    ``''``; judging the values is the script's business (``_budget.merge``'s rules).
-    """
-    if update is None:
-        return "", "", "", "0", ""
-    limit = _count(update.limit)
-    remaining = _count(update.remaining)
-    observed = _finite(update.observed_at)
-    reset_at = _finite(update.reset_at)
-    age = 0.0 if observed is None else max(0.0, now - observed)
-    if observed is None:
-        observed = now
-    reset_in = None if reset_at is None else reset_at - observed
-    hub_reset = _finite(getattr(update, "hub_reset", None))
-    return (
-        "" if limit is None else str(limit),
-        "" if remaining is None else str(remaining),
-        _num_arg(reset_in),
-        repr(age) if math.isfinite(age) else "0",
-        _num_arg(hub_reset),
-    )
-
-
-@attrs.frozen
-class _Grant:
-    granted: bool
-    ticket: int
-    wait: float  # until the next look (capped at poll_interval except for pauses)
-    reason: str = ""  # why not: "pause", "reset", "estimated", "pacing" (see _budget)
-    full_wait: float = 0.0  # the whole wait the script sees
-    limit: int | None = None  # Hub's limit as Redis knows it
-    window: float | None = None  # the window as Redis knows it
-    workers: int = 1  # workers that asked within the last two windows (at least 60 s)
-    reset_in: float | None = None  # the current window's reset, seconds from now
-
-
-def _parse_acquire_reply(reply: Any) -> _Grant:
-    """The ACQUIRE script's reply ``[granted, ticket, wait_s, reason, full_wait_s, limit,
-    window_s, workers, reset_in]`` (bytes or str) as a value."""
-    granted, ticket, wait, reason, full, limit, window, workers, reset_in = reply
-    return _Grant(
-        granted=int(granted) == 1,
-        ticket=int(ticket),
-        wait=float(wait),
-        reason=reason.decode() if isinstance(reason, bytes) else str(reason),
-        full_wait=float(full),
-        limit=_opt_int(limit),
-        window=_opt(window),
-        workers=max(1, int(workers)),
-        reset_in=_opt(reset_in),
-    )
-
-
-def _positive(value: object) -> bool:
-    """A finite number > 0 (not a bool)."""
-    number = _finite(value)
-    return number is not None and number > 0
-
-
-def _cancelling() -> int:
-    task = asyncio.current_task()
-    return task.cancelling() if task is not None else 0
-
-
-def _raise_swallowed_cancel(base: int) -> None:
-    """Re-raise a cancellation that library code swallowed (``asyncio.wait_for`` on 3.11 does
-    when the cancel and the inner result arrive together: redis-py's socket writes use it)."""
-    if _cancelling() > base:
-        raise asyncio.CancelledError
-
-
-class _RedisDown(Exception):
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
 class RedisRateLimiter:
     """A :class:`~hubasync._ratelimit.RateLimiter` whose budget lives in Redis.
 
     Every limiter with the same Redis and ``key`` shares one budget, across tasks, processes
-    and machines; pass one to ``HubClient(rate_limiter=...)``. Semantics follow the in-process
-    ``AdaptiveTokenBucket``: before Hub's headers a token bucket at ``requests_per_minute``
-    with a small ``burst``; after them, Hub's remaining budget less the requests in flight
-    until the reset, refilled to the limit at the reset; a 429's pause holds every worker.
+    and machines; pass one to ``HubClient(rate_limiter=...)``. The rules are the in-process
+    ``AdaptiveTokenBucket``'s (:mod:`hubasync._budget`).
 
     Args:
         redis: a ``redis.asyncio.Redis`` client (yours: the limiter never closes it) or a
@@ -227,11 +121,14 @@ class RedisRateLimiter:
         key: names the budget, one per Hub credential (e.g. ``"hub:myorg"``).
         requests_per_minute: the rate assumed until Hub's headers say otherwise.
         burst: requests allowed at once before headers (default ``min(10, rpm)``).
-        lease_s: how long a reservation may stay in flight before it is presumed lost
-            (its worker crashed) and returns to the budget; longer than any request.
+        lease_s: how long a reservation may stay in flight before it is presumed lost (its
+            worker crashed): then it counts as spent; make it longer than any request.
         fallback: ``None`` (default) raises :class:`RateLimiterUnavailable` when Redis
             fails; ``"local"`` logs a warning and falls back to a per-process
-            ``AdaptiveTokenBucket`` (Redis is tried again every 30 s).
+            ``AdaptiveTokenBucket`` spending this process's share (Redis is tried again
+            every 30 s; see the module's notes on faults).
+        fallback_share: the part of Hub's budget this process may spend while it runs on
+            the local fallback (0 < share <= 1); default: 1 / the live workers Redis saw.
         poll_interval: the longest a waiter sleeps before asking Redis again when it waits
             for a release (notices normally wake it earlier).
         clock: the clock the ``BudgetUpdate`` and ``pause_until`` instants are on (the
@@ -251,6 +148,7 @@ class RedisRateLimiter:
         burst: int | None = None,
         lease_s: float = 60.0,
         fallback: Literal["local"] | None = None,
+        fallback_share: float | None = None,
         poll_interval: float = 0.5,
         clock: Clock | None = None,
     ) -> None:
@@ -267,15 +165,14 @@ class RedisRateLimiter:
             )
         if fallback not in (None, "local"):
             raise ValueError(f"fallback must be None or 'local', got {fallback!r}")
+        if fallback_share is not None and not (_positive(fallback_share) and fallback_share <= 1):
+            raise ValueError(
+                f"fallback_share must be a number in (0, 1], got {fallback_share!r}; "
+                "e.g. 1/3 for three worker processes, or None to count them in Redis"
+            )
         if not _positive(poll_interval):
             raise ValueError(f"poll_interval must be a positive number, got {poll_interval!r}")
-        if isinstance(redis, str):
-            self._url: str | None = redis
-            self._client: _aioredis.Redis | None = None
-        elif isinstance(redis, _aioredis.Redis):
-            self._url = None
-            self._client = redis
-        else:
+        if not isinstance(redis, str | _aioredis.Redis):
             raise ValueError(
                 "redis must be a redis.asyncio.Redis client or a redis:// URL, "
                 f"got {type(redis).__name__}"
@@ -285,37 +182,34 @@ class RedisRateLimiter:
         self.burst = default_burst
         self.lease_s = float(lease_s)
         self.fallback = fallback
+        self.fallback_share = fallback_share
         self.poll_interval = float(poll_interval)
         self._clock: Clock = clock if clock is not None else SystemClock()
         prefix = f"{_KEY_PREFIX}:{{{key}}}"
-        self._keys = (
-            f"{prefix}:state",
-            f"{prefix}:inflight",
-            f"{prefix}:queue",
-            f"{prefix}:qexp",
-            f"{prefix}:ghosts",
-            f"{prefix}:workers",
+        names = ("state", "inflight", "queue", "qexp", "ghosts", "workers")
+        self._scripts = Scripts(
+            None if isinstance(redis, str) else redis,
+            redis if isinstance(redis, str) else None,
+            tuple(f"{prefix}:{name}" for name in names),
+            repr(max(_MIN_KEY_TTL_S, 2 * self.lease_s)),
+            _ERRORS,
+            _NoScriptError,
+            _aioredis.Redis.from_url,
         )
-        self._channel = f"{prefix}:wake"
-        self._min_ttl = repr(max(_MIN_KEY_TTL_S, 2 * self.lease_s))
-        self._grace = repr(max(2.0, 4 * self.poll_interval))
-        self._shas: dict[str, str] = {}
-        # Created lazily, inside the running loop.
-        self._lock: asyncio.Lock | None = None
-        self._pubsub: Any = None
-        self._pubsub_retry_at = 0.0
+        self._notices = Notices(f"{prefix}:wake", key)
+        self._lock: asyncio.Lock | None = None  # created lazily, inside the running loop
         self._waiters = 0
-        self._held: collections.deque[str | None] = collections.deque()
-        self._local: AdaptiveTokenBucket | None = None
-        self._retry_shared_at = 0.0
-        self._background: set[asyncio.Task[Any]] = set()
-        # what this worker last learned from Redis (for a restarted Redis and the fallback)
-        self._known_limit: int | None = None
-        self._known_window: float | None = None
-        self._known_reset: float | None = None  # time.time() scale
-        self._workers = 1
-        self._worker_id = uuid.uuid4().hex
-        self._wait: Wait | None = None
+        # what each reservation came from: a Redis id, or the local bucket that granted it
+        self._held: collections.deque[str | AdaptiveTokenBucket] = collections.deque()
+        self._fallback = LocalFallback(requests_per_minute, default_burst, self._clock)
+        config = (
+            repr(self.lease_s),
+            repr(requests_per_minute / 60),
+            str(default_burst),
+            repr(self.poll_interval),
+            repr(max(2.0, 4 * self.poll_interval)),
+        )
+        self._line = SharedLine(self._scripts, self._notices, config, self.poll_interval)
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(key={self.key!r}, on={self._where()})"
@@ -323,30 +217,24 @@ class RedisRateLimiter:
     @property
     def using_fallback(self) -> bool:
         """True while this limiter runs on its local fallback because Redis failed."""
-        return self._local is not None and self._retry_shared_at > 0
+        return self._fallback.active
 
     @property
     def waiting_until(self) -> float | None:
-        """Local unix time this limiter's head waiter waits for in Redis, or ``None`` when
-        it does not wait (the local fallback reports through its own bucket)."""
-        if self._local is not None and self.using_fallback:
-            return self._local.waiting_until
-        return self._wait.until if self._wait is not None and self._waiters else None
+        """Unix time this limiter's head waiter waits for, or ``None`` when nobody waits."""
+        if self.using_fallback:
+            return self._fallback.bucket.waiting_until if self._fallback.bucket else None
+        wait = self._line.wait
+        return wait.until if wait is not None and self._waiters else None
 
     @property
     def wait_reason(self) -> str | None:
         """Why the head waiter waits (``"pause"``, ``"reset"``, ``"estimated"``,
         ``"pacing"``, as :attr:`AdaptiveTokenBucket.wait_reason`), or ``None``."""
-        if self._local is not None and self.using_fallback:
-            return self._local.wait_reason
-        return self._wait.reason if self._wait is not None and self._waiters else None
-
-    def _note_wait(self, wait: Wait, now: float) -> None:
-        """Expose the head's wait, and log it once (not at every poll)."""
-        last = self._wait
-        self._wait = wait
-        if last is None or last.reason != wait.reason or abs(last.until - wait.until) > 1.0:
-            log_wait(f"rate limiter key {self.key!r}", wait, now)
+        if self.using_fallback:
+            return self._fallback.bucket.wait_reason if self._fallback.bucket else None
+        wait = self._line.wait
+        return wait.reason if wait is not None and self._waiters else None
 
     # -- the RateLimiter protocol ---------------------------------------------------------
 
@@ -367,38 +255,32 @@ class RedisRateLimiter:
         if max_wait is not None:
             check_positive(max_wait, "max_wait", allow_zero=True)
         started = time.monotonic()
-        probing = False
-        if self.using_fallback:
-            if started < self._retry_shared_at:
-                return await self._local_acquire(started, max_wait)
-            # This caller probes Redis; the others stay local until it answers.
-            self._retry_shared_at = started + _FALLBACK_RETRY_S
-            probing = True
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        rid: str | None = None
-        self._waiters += 1
-        try:
-            async with self._lock:
-                if probing or not self.using_fallback:
-                    rid = await self._acquire_shared(max_wait)
-        except _RedisDown as exc:
-            self._fail_over(exc.cause, "acquire")
-        finally:
-            self._waiters -= 1
-            if self._waiters == 0:
-                self._drop_pubsub()
-        if rid is None:  # Redis failed (now or while this caller waited its turn)
-            return await self._local_acquire(started, max_wait)
-        self._held.append(rid)
-        if probing:
-            logger.warning(
-                "hubasync: Redis at %s answers again; rate limiter key %r is shared again",
-                self._where(),
-                self.key,
-            )
-            self._retry_shared_at = 0.0
-        return time.monotonic() - started
+        failed = False  # this call saw Redis fail: it does not probe again
+        while True:
+            probing = False
+            if self.using_fallback:
+                if failed or time.monotonic() < self._fallback.retry_at:
+                    bucket = await self._fallback.acquire(max_wait)
+                    if bucket is not None:
+                        self._held.append(bucket)
+                        return time.monotonic() - started
+                    continue  # handed over: Redis answers again
+                # This caller probes Redis; the others stay local until it answers.
+                self._fallback.retry_at = time.monotonic() + _FALLBACK_RETRY_S
+                probing = True
+            rid = await self._shared_turn(max_wait, probing)
+            if rid is None:  # Redis failed (now or while this caller waited its turn)
+                failed = True
+                continue
+            self._held.append(rid)
+            if probing:
+                logger.warning(
+                    "hubasync: Redis at %s answers again; rate limiter key %r is shared again",
+                    self._where(),
+                    self.key,
+                )
+                self._fallback.recovered()  # hand the local line over to the shared one
+            return time.monotonic() - started
 
     async def release(self, update: BudgetUpdate | None) -> None:
         """End the oldest reservation this limiter holds and share what Hub said.
@@ -407,19 +289,18 @@ class RedisRateLimiter:
         the request counts as spent. A Redis failure here is logged, not raised (the lease
         returns the reservation), so it never hides the outcome of the request itself.
         """
-        rid = self._held.popleft() if self._held else ""
-        if rid is None:  # granted by the local fallback
-            if self._local is not None:
-                await self._local.release(update)
-            return
+        held = self._held.popleft() if self._held else ""
+        if isinstance(held, AdaptiveTokenBucket):  # granted by a local fallback
+            await held.release(update)
+            if self.using_fallback:
+                return
+            held = ""  # Redis is back: it still learns (and charges) what Hub said
         if self.using_fallback:
-            logger.debug(
-                "hubasync: Redis is away; the lease of reservation %s returns it", rid or "-"
-            )
+            logger.debug("hubasync: Redis is away; the lease of %s returns it", held or "-")
             return
         args = _release_args(update, self._clock.time())
         try:
-            await self._script("RELEASE", _redis_scripts.RELEASE, rid, *args, self._channel)
+            await self._scripts.run("RELEASE", _redis_scripts.RELEASE, held, *args, self._channel)
         except _RedisDown as exc:
             logger.warning(
                 "hubasync: could not release a reservation of rate limiter key %r in Redis "
@@ -436,26 +317,22 @@ class RedisRateLimiter:
         Raises:
             RateLimiterUnavailable: Redis failed and ``fallback`` is ``None``.
         """
-        if (
-            isinstance(until, bool)
-            or not isinstance(until, int | float)
-            or not math.isfinite(until)
-        ):
+        if _budget.finite(until) is None:
             raise ValueError(
                 f"pause_until() needs a finite local unix time, got {until!r}; "
                 "compute it from the 429's retry hint"
             )
-        if self._local is not None:
-            await self._local.pause_until(until)
+        if self._fallback.bucket is not None:
+            await self._fallback.bucket.pause_until(until)
         if self.using_fallback:
             return
         pause_in = until - self._clock.time()
         try:
-            await self._script("PAUSE", _redis_scripts.PAUSE, repr(pause_in), self._channel)
+            await self._scripts.run("PAUSE", _redis_scripts.PAUSE, repr(pause_in), self._channel)
         except _RedisDown as exc:
             self._fail_over(exc.cause, "pause")
-            assert self._local is not None
-            await self._local.pause_until(until)
+            if self._fallback.bucket is not None:
+                await self._fallback.bucket.pause_until(until)
 
     # -- inspection and lifecycle ---------------------------------------------------------
 
@@ -466,7 +343,7 @@ class RedisRateLimiter:
             RateLimiterUnavailable: Redis failed (whatever ``fallback`` says).
         """
         try:
-            reply = await self._script(
+            reply = await self._scripts.run(
                 "SNAPSHOT",
                 _redis_scripts.SNAPSHOT,
                 repr(self.requests_per_minute / 60),
@@ -488,16 +365,8 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         """Close the pub/sub connection, and the Redis client if the limiter made it."""
-        ps, self._pubsub = self._pubsub, None
-        if ps is not None:
-            with contextlib.suppress(Exception):
-                await ps.aclose()
-        for task in list(self._background):
-            with contextlib.suppress(BaseException):
-                await task
-        if self._url is not None and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        await self._notices.aclose()
+        await self._scripts.aclose()
 
     async def __aenter__(self) -> RedisRateLimiter:
         return self
@@ -512,179 +381,32 @@ class RedisRateLimiter:
 
     # -- shared path ----------------------------------------------------------------------
 
-    async def _acquire_shared(self, max_wait: float | None) -> str:
-        """Wait in line in Redis until a reservation is granted; return its id."""
-        rid = uuid.uuid4().hex
-        ticket = 0
-        since: float | None = None  # when this waiter began waiting for an estimated reset
-        base = _cancelling()
+    @property
+    def _channel(self) -> str:
+        return self._notices.channel
+
+    async def _shared_turn(self, max_wait: float | None, probing: bool) -> str | None:
+        """This limiter's turn in the shared line: a reservation id, or ``None`` when Redis
+        failed (the fallback took over, or :class:`RateLimiterUnavailable` was raised)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        self._waiters += 1
         try:
-            while True:
-                grant = await self._shielded_acquire(rid, ticket)
-                _raise_swallowed_cancel(base)
-                if grant.granted:
-                    self._wait = None
-                    return rid
-                ticket = grant.ticket
-                now = time.time()
-                wait = Wait(now + grant.full_wait, grant.reason)  # type: ignore[arg-type]
-                if max_wait is not None:
-                    if wait.reason == _budget.ESTIMATED and since is None:
-                        since = now
-                    waited = 0.0 if since is None else now - since
-                    refused = _budget.refusal(wait, now, max_wait, waited)
-                    if refused is not None:
-                        raise wait_too_long(refused, now, max_wait)
-                self._note_wait(wait, now)
-                if self._pubsub is None and time.monotonic() >= self._pubsub_retry_at:
-                    # Subscribe, then ask again at once: a release between the script's answer
-                    # and the subscription would otherwise be missed.
-                    subscribed = await self._subscribe()
-                    _raise_swallowed_cancel(base)
-                    if subscribed:
-                        continue
-                if self._pubsub is None:
-                    await asyncio.sleep(grant.wait)  # the script capped it at poll_interval
-                else:
-                    await self._wait_notice(grant.wait)
-                _raise_swallowed_cancel(base)
-        except (asyncio.CancelledError, RateLimitError):
-            with contextlib.suppress(_RedisDown):
-                await self._script(
-                    "CANCEL", _redis_scripts.CANCEL, rid, str(self.burst), self._channel
-                )
-            raise
-
-    async def _shielded_acquire(self, rid: str, ticket: int) -> _Grant:
-        """Run ACQUIRE; a cancellation waits for the script's answer, so CANCEL comes after."""
-        call = asyncio.ensure_future(
-            self._script(
-                "ACQUIRE",
-                _redis_scripts.ACQUIRE,
-                rid,
-                str(ticket),
-                repr(self.lease_s),
-                repr(self.requests_per_minute / 60),
-                str(self.burst),
-                repr(self.poll_interval),
-                self._grace,
-                "" if self._known_limit is None else str(self._known_limit),
-                _num_arg(self._known_window),
-                _num_arg(None if self._known_reset is None else self._known_reset - time.time()),
-                self._worker_id,
-            )
-        )
-        try:
-            reply = await asyncio.shield(call)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await call
-            raise
-        grant = _parse_acquire_reply(reply)
-        if grant.limit is not None and grant.window is not None:
-            self._known_limit, self._known_window = grant.limit, grant.window
-        if grant.reset_in is not None:
-            self._known_reset = time.time() + grant.reset_in
-        self._workers = grant.workers
-        return grant
-
-    async def _subscribe(self) -> bool:
-        """Subscribe to the key's notices; False (and polling for a while) if that fails."""
-        ps = self._redis().pubsub()
-        try:
-            await ps.subscribe(self._channel)
-            deadline = time.monotonic() + _SUBSCRIBE_TIMEOUT_S
-            while (left := deadline - time.monotonic()) > 0:
-                msg = await ps.get_message(timeout=left)
-                if msg is not None and msg.get("type") == "subscribe":
-                    break
-        except (_RedisError, OSError) as exc:
-            self._close_later(ps)
-            logger.debug(
-                "hubasync: no pub/sub for rate limiter key %r (%s); polling", self.key, exc
-            )
-            self._pubsub_retry_at = time.monotonic() + _FALLBACK_RETRY_S
-            return False
-        except BaseException:
-            self._close_later(ps)
-            raise
-        self._pubsub = ps
-        return True
-
-    async def _wait_notice(self, wait: float) -> None:
-        """Sleep ``wait`` seconds, or less if a release/cancel/pause notice arrives."""
-        ps = self._pubsub
-        try:
-            msg = await ps.get_message(ignore_subscribe_messages=True, timeout=wait)
-            while msg is not None:  # drain the notices that came together
-                msg = await ps.get_message(ignore_subscribe_messages=True, timeout=0.0)
-        except asyncio.CancelledError:
-            self._drop_pubsub()
-            raise
-        except (_RedisError, OSError):
-            # Notices are only a hint: lose the subscription, keep the deadline.
-            self._drop_pubsub()
-            await asyncio.sleep(min(wait, self.poll_interval))
-
-    def _drop_pubsub(self) -> None:
-        ps, self._pubsub = self._pubsub, None
-        if ps is not None:
-            self._close_later(ps)
-
-    def _close_later(self, ps: Any) -> None:
-        task = asyncio.ensure_future(self._close_quietly(ps))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    async def _close_quietly(ps: Any) -> None:
-        with contextlib.suppress(Exception):
-            await ps.aclose()
-
-    def _redis(self) -> _aioredis.Redis:
-        if self._client is None:
-            assert self._url is not None
-            self._client = _aioredis.Redis.from_url(self._url)
-        return self._client
-
-    async def _script(self, name: str, source: str, *args: str) -> Any:
-        """Run one script (EVALSHA, loading it on first use); Redis faults → _RedisDown."""
-        client = self._redis()
-        argv = (self._min_ttl, *args)
-        base = _cancelling()
-        try:
-            sha = self._shas.get(name)
-            reply: Any = None
-            loaded = False
-            if sha is not None:
-                try:
-                    reply = await client.evalsha(sha, len(self._keys), *self._keys, *argv)
-                    loaded = True
-                except _NoScriptError:
-                    pass
-            if not loaded:
-                sha = await client.script_load(source)
-                self._shas[name] = sha
-                reply = await client.evalsha(sha, len(self._keys), *self._keys, *argv)
-        except (_RedisError, OSError) as exc:
-            raise _RedisDown(exc) from exc
-        _raise_swallowed_cancel(base)
-        return reply
+            async with self._lock:
+                if probing or not self.using_fallback:
+                    return await self._line.acquire(max_wait)
+        except _RedisDown as exc:
+            self._fail_over(exc.cause, "acquire")
+        finally:
+            self._waiters -= 1
+            if self._waiters == 0:
+                self._notices.drop()
+        return None
 
     # -- failure and fallback -------------------------------------------------------------
 
     def _where(self) -> str:
-        """Where Redis is, for messages: host:port/db or the socket path, never a password."""
-        client = self._client
-        if client is None:
-            url = self._url or "?"
-            return url.split("@")[-1] if "@" in url else url
-        kwargs = client.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return f"unix:{kwargs['path']}/{kwargs.get('db', 0)}"
-        host = kwargs.get("host", "localhost")
-        port = kwargs.get("port", 6379)
-        return f"{host}:{port}/{kwargs.get('db', 0)}"
+        return self._scripts.where()
 
     def _unavailable(self, cause: BaseException) -> RateLimiterUnavailable:
         return RateLimiterUnavailable(
@@ -695,30 +417,23 @@ class RedisRateLimiter:
         )
 
     def _fail_over(self, cause: BaseException, during: str) -> None:
-        """Switch to the local limiter (fallback='local') or raise RateLimiterUnavailable."""
+        """Switch to a local limiter with this process's share (fallback='local') or raise
+        RateLimiterUnavailable."""
         if self.fallback != "local":
             raise self._unavailable(cause) from cause
-        if self._local is None:
-            from ._ratelimit import AdaptiveTokenBucket
-
-            self._local = AdaptiveTokenBucket(
-                requests_per_minute=self.requests_per_minute, burst=self.burst, clock=self._clock
-            )
         if not self.using_fallback:
+            share = self.fallback_share or 1.0 / max(1, self._line.workers)
+            self._fallback.start(share, self._line.known)
             logger.warning(
                 "hubasync: Redis at %s failed during %s (%s: %s); rate limiter key %r falls "
-                "back to a per-process limiter and retries Redis every %g s",
+                "back to a per-process limiter spending %.0f%% of the budget and retries "
+                "Redis every %g s",
                 self._where(),
                 during,
                 type(cause).__name__,
                 cause,
                 self.key,
+                100 * share,
                 _FALLBACK_RETRY_S,
             )
-        self._retry_shared_at = time.monotonic() + _FALLBACK_RETRY_S
-
-    async def _local_acquire(self, started: float, max_wait: float | None) -> float:
-        assert self._local is not None
-        await self._local.acquire(max_wait=max_wait)
-        self._held.append(None)
-        return time.monotonic() - started
+        self._fallback.retry_at = time.monotonic() + _FALLBACK_RETRY_S

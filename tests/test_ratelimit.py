@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -915,3 +916,43 @@ async def test_a_bad_max_wait_is_a_value_error(bad: Any) -> None:
     await limiter.pause_until(clock.time() + 4.0)
     with pytest.raises(ValueError, match="max_wait"):
         await limiter.acquire(max_wait=bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wait logging and the exposed wait state
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_a_long_wait_logs_at_info_with_why_and_until_when(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(T0)  # 22:13:20 UTC
+    limiter = await settled_limiter(clock, remaining=0, reset_in=15)
+    assert limiter.waiting_until is None and limiter.wait_reason is None
+    with caplog.at_level(logging.DEBUG, logger="hubasync.ratelimit"):
+        task = asyncio.create_task(limiter.acquire())
+        await clock.settle()
+        assert limiter.waiting_until == T0 + 15 and limiter.wait_reason == "reset"
+        await limiter.release(None)  # a wake-up: the same wait is not logged twice
+        await clock.settle()
+        clock.advance(15)
+        await asyncio.wait_for(task, 1)
+    records = [r for r in caplog.records if r.name == "hubasync.ratelimit"]
+    assert len(records) == 1 and records[0].levelno == logging.INFO
+    text = records[0].getMessage()
+    assert "15.0 s" in text and "spent until Hub's reset" in text and "22:13:35 UTC" in text
+    assert limiter.waiting_until is None and limiter.wait_reason is None
+
+
+async def test_a_short_wait_logs_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    clock = ManualClock(T0)
+    limiter = AdaptiveTokenBucket(requests_per_minute=120, burst=1, clock=clock)
+    await limiter.acquire()
+    with caplog.at_level(logging.DEBUG, logger="hubasync.ratelimit"):
+        task = asyncio.create_task(limiter.acquire())
+        await clock.settle()
+        assert limiter.wait_reason == "pacing"
+        clock.advance(0.5)
+        await asyncio.wait_for(task, 1)
+    (record,) = [r for r in caplog.records if r.name == "hubasync.ratelimit"]
+    assert record.levelno == logging.DEBUG and "start-up pacing" in record.getMessage()

@@ -598,3 +598,79 @@ async def test_eight_workers_through_one_key_never_overrun_a_fakehub_window(
     out = await coordinate(redis_url, 8, 100, 1.0, 3, 8)
     assert out["over_limit_after_first_window"] == 0
     assert out["requests_ok"] >= 100  # the shared budget was spent, not just kept
+
+
+# -- faults: the fallback's share, the hand-over, an emptied Redis ----------------------------
+
+
+async def test_the_fallback_spends_only_this_workers_share(
+    make: Make, client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    others = [make(), make()]
+    limiter = make(fallback="local")
+    for worker in [*others, limiter, limiter]:  # three live workers; Hub's limit is learned
+        await worker.acquire()
+        await worker.release(update(500, 30.0, limit=600, hub_reset=2_000_000_000.0))
+
+    async def down(*args: Any) -> Any:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(client, "evalsha", down)
+    await asyncio.wait_for(limiter.acquire(), 5)  # paced: from no token at a third of 10/s
+    assert limiter.using_fallback
+    await limiter.release(update(30, 5.0, limit=600))  # Hub: 30 left for everyone
+    granted = 0
+    while granted < 30:
+        try:
+            await asyncio.wait_for(limiter.acquire(), 0.05)
+        except TimeoutError:
+            break
+        granted += 1
+    assert granted == 10  # a third of what Hub has left
+
+
+async def test_returning_to_redis_hands_the_local_line_over(
+    make: Make, client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hubredis, "_FALLBACK_RETRY_S", 0.3)
+    real = client.evalsha
+    state = {"down": True}
+
+    async def flaky(*args: Any) -> Any:
+        if state["down"]:
+            raise RedisConnectionError("Connection refused")
+        return await real(*args)
+
+    monkeypatch.setattr(client, "evalsha", flaky)
+    limiter = make(fallback="local")
+    await limiter.acquire()  # granted by the local fallback
+    await limiter.pause_until(time.time() + 60)  # a 429 holds the local line
+    waiters = [asyncio.create_task(limiter.acquire()) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in waiters)
+    state["down"] = False
+    await asyncio.sleep(0.35)
+    await asyncio.wait_for(limiter.acquire(), 5)  # probes Redis: shared again
+    await asyncio.wait_for(asyncio.gather(*waiters), 5)  # the local line moved to Redis
+    assert (await limiter.snapshot()).in_flight == 4
+    local = limiter._fallback.bucket
+    assert local is not None and local.in_flight == 1 and local.waiting == 0
+    for _ in range(5):
+        await limiter.release(update(100, 30.0))
+    assert local.in_flight == 0 and (await limiter.snapshot()).in_flight == 0
+
+
+async def test_an_emptied_redis_restarts_from_no_token_after_the_known_reset(
+    make: Make, client: aioredis.Redis, key: str
+) -> None:
+    limiter = make(requests_per_minute=600)
+    for left in (5, 4):  # the second answer tells this worker the limit and the reset
+        await limiter.acquire()
+        await limiter.release(update(left, 1.0, limit=600, hub_reset=2_000_000_000.0))
+    async for name in client.scan_iter(match=f"*{key}*"):  # Redis restarted / FLUSHALL
+        await client.delete(name)
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(), 5)
+    assert time.monotonic() - started > 0.8  # not before the reset this worker knew
+    snap = await limiter.snapshot()
+    assert snap.tokens is not None and snap.tokens < 1  # no start-up burst
