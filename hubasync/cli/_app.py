@@ -25,6 +25,7 @@ from .._version import __version__
 from ..audit import AuditReport, Source
 from ..models import RestrictedImages
 from ..models.access_tokens import ACCESS_TOKEN_SCOPES, AccessTokenScope
+from ._access import access
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
 from ._common import (
     EXIT_CODES,
@@ -43,6 +44,7 @@ from ._common import (
     setup_logging,
     when_option,
 )
+from ._orgs import groups, invites, members, org_tokens, repos_create
 from ._output import json_value, row_sink
 from ._prune import image_rows, prune_record, prune_repository
 
@@ -801,6 +803,14 @@ def fakehub_serve(args: tuple[str, ...]) -> None:
 def _root_verbosity() -> int:
     obj = click.get_current_context().find_root().obj or {}
     return int(obj.get("verbose") or 0)
+
+
+# ------------------------------------------------ access audit, organization admin (_access, _orgs)
+
+cli.add_command(access)
+for _group in (members, groups, invites, org_tokens):
+    cli.add_command(_group)
+repos.add_command(repos_create)
 
 
 # ------------------------------------------------------------------------------- demo

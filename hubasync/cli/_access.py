@@ -1,0 +1,223 @@
+"""``hubasync access ORG…``: the access audit (:func:`hubasync.access.audit_access`).
+
+Output: ``json`` is one object per report (each organization in the order asked, then the
+personal tokens), as :func:`hubasync.to_dict` renders it; ``csv`` is one line per finding;
+``table`` is a summary per report and the findings. Exit codes: 0 every organization was
+read, 1 one could not be (or a part of one; an ``error:`` line each) or ``--fail-on``
+matched a finding, 2 usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from .._convert import to_dict
+from ..access import FindingCode, OrgAccessAudit, Severity, audit_access
+from ._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Connection,
+    connection_options,
+    error_line,
+    format_option,
+    run,
+)
+from ._output import RowSink, json_value, row_sink
+
+__all__ = ["access", "finding_rows", "summary_row"]
+
+FINDING_COLUMNS = ["org", "severity", "code", "subject", "reason"]
+SUMMARY_COLUMNS = [
+    "org",
+    "members",
+    "owners",
+    "groups",
+    "invites",
+    "tokens",
+    "critical",
+    "warning",
+    "info",
+]
+
+
+def finding_rows(report: OrgAccessAudit) -> list[dict[str, Any]]:
+    """One row per finding of ``report`` (pure)."""
+    return [
+        {
+            "org": report.name,
+            "severity": str(f.severity),
+            "code": str(f.code),
+            "subject": f.subject,
+            "reason": f.reason,
+        }
+        for f in report.findings
+    ]
+
+
+def summary_row(report: OrgAccessAudit) -> dict[str, Any]:
+    """The counts of one report (pure); ``None`` where a part could not be read."""
+
+    def count(part: tuple[Any, ...] | None) -> int | None:
+        return None if part is None else len(part)
+
+    severities = [f.severity for f in report.findings]
+    return {
+        "org": report.name,
+        "members": count(report.members),
+        "owners": report.owners,
+        "groups": count(report.groups),
+        "invites": count(report.invites),
+        "tokens": count(report.tokens),
+        **{str(s): severities.count(s) for s in Severity},
+    }
+
+
+_UNREAD = (FindingCode.ORG_UNREADABLE, FindingCode.SECTION_UNREADABLE)
+
+
+class _Sinks:
+    """Where the reports go, per ``--format``."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        out = sys.stdout
+        self.json: RowSink | None = row_sink("json", out, []) if fmt == "json" else None
+        self.findings: RowSink | None = None
+        self.summary: RowSink | None = None
+        if fmt == "csv":
+            self.findings = row_sink("csv", out, FINDING_COLUMNS)
+        elif fmt == "table":
+            self.summary = row_sink("table", out, SUMMARY_COLUMNS, title="Access audit")
+            self.findings = row_sink("table", out, FINDING_COLUMNS, title="Findings")
+        self.notes: list[str] = []
+
+    def add(self, report: OrgAccessAudit) -> None:
+        if self.json is not None:
+            data: Mapping[str, Any] = to_dict(report)
+            self.json.add(json_value(data))
+            return
+        if self.summary is not None:
+            self.summary.add(summary_row(report))
+            for note in report.notes:
+                if note not in self.notes:
+                    self.notes.append(note)
+        if self.findings is not None:
+            for row in finding_rows(report):
+                self.findings.add(row)
+
+    def close(self) -> None:
+        for sink in (self.json, self.summary, self.findings):
+            if sink is not None:
+                sink.close()
+        for note in self.notes:
+            click.echo(f"note: {note}", err=True)
+
+
+@click.command()
+@connection_options
+@click.argument("orgs", nargs=-1, required=True, metavar="ORG...")
+@format_option
+@click.option(
+    "--unused-days",
+    type=click.IntRange(0),
+    default=90,
+    show_default=True,
+    help="Flag tokens not used for more than this many days.",
+)
+@click.option(
+    "--expiring-days",
+    type=click.IntRange(0),
+    default=30,
+    show_default=True,
+    help="Flag tokens expiring within this many days.",
+)
+@click.option(
+    "--invite-age-days",
+    type=click.IntRange(0),
+    default=30,
+    show_default=True,
+    help="Flag invitations pending for more than this many days.",
+)
+@click.option(
+    "--personal-tokens/--no-personal-tokens",
+    default=True,
+    show_default=True,
+    help="Also audit your own personal access tokens.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([str(s) for s in Severity]),
+    default=None,
+    help="Exit 1 when a finding at least this severe is reported.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Organizations audited at once.",
+)
+def access(
+    connection: Connection,
+    orgs: tuple[str, ...],
+    fmt: str,
+    unused_days: int,
+    expiring_days: int,
+    invite_age_days: int,
+    personal_tokens: bool,
+    fail_on: str | None,
+    concurrency: int,
+) -> None:
+    """Audit who can access each organization ORG, and what needs attention.
+
+    Per organization: members and roles, the number of owners (a single owner is a
+    warning), members in no group, groups and their members, pending invitations and their
+    age, and organization access tokens (scopes, expiry, last use) flagged when never used,
+    unused for --unused-days, without expiry, expired or expiring within --expiring-days.
+    Your personal access tokens are judged the same way. An organization these credentials
+    cannot read is reported as a critical finding (and an `error:` line, exit 1), never
+    skipped. Groups' repository permissions cannot be read through Hub's API; the report
+    says so.
+    """
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            reports = [
+                report
+                async for report in audit_access(
+                    hub,
+                    orgs,
+                    unused_days=unused_days,
+                    expiring_days=expiring_days,
+                    invite_age_days=invite_age_days,
+                    include_personal_tokens=personal_tokens,
+                    concurrency=concurrency,
+                )
+            ]
+        # in the order asked (the personal section last): a report that diffs cleanly
+        order = {org: i for i, org in enumerate(orgs)}
+        reports.sort(
+            key=lambda r: order.get(r.org, len(order)) if r.org is not None else len(order)
+        )
+        sinks = _Sinks(fmt)
+        failed = False
+        worst = -1
+        for report in reports:
+            sinks.add(report)
+            for finding in report.findings:
+                worst = max(worst, finding.severity.rank)
+                if finding.code in _UNREAD:
+                    failed = True
+                    error_line(f"{report.name}: {finding.reason}")
+        sinks.close()
+        if failed:
+            return EXIT_FAILURE
+        if fail_on is not None and worst >= Severity(fail_on).rank:
+            return EXIT_FAILURE
+        return EXIT_OK
+
+    run(connection.debug, main)
