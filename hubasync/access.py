@@ -23,7 +23,7 @@ are not part of the report.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -363,7 +363,7 @@ def _check_orgs(orgs: Iterable[str]) -> list[str]:
     return names
 
 
-async def audit_access(
+def audit_access(
     hub: HubClient,
     orgs: Iterable[str],
     *,
@@ -373,7 +373,7 @@ async def audit_access(
     include_personal_tokens: bool = True,
     concurrency: int | None = None,
     now: datetime | None = None,
-) -> AsyncIterator[OrgAccessAudit]:
+) -> AsyncGenerator[OrgAccessAudit, None]:
     """Audit the access to each organization of ``orgs``; yields one
     :class:`OrgAccessAudit` per organization as each finishes (completion order), plus one
     for the user's personal access tokens (``kind=personal``, ``org=None``).
@@ -391,9 +391,10 @@ async def audit_access(
 
     Raises:
         ValueError: a bad organization name, threshold, ``concurrency`` or naive ``now``
-            (before anything is sent).
-        AuthenticationError: the credentials were refused (the run stops).
-        HubError: a login failed otherwise (the run stops).
+            (at the call, before anything is sent).
+        AuthenticationError: the credentials were refused (the run stops; raised by the
+            iteration).
+        HubError: a login failed otherwise (the run stops; raised by the iteration).
     """
     names = _check_orgs(orgs)
     policy = AccessPolicy(
@@ -413,11 +414,21 @@ async def audit_access(
             f"concurrency must be an int >= 1 (organizations audited at once), got {concurrency!r}"
         )
     jobs: list[str | None] = [*names, *([None] if include_personal_tokens else [])]
+    return _run(hub, jobs, policy=policy, now=at, concurrency=concurrency)
 
+
+async def _run(
+    hub: HubClient,
+    jobs: list[str | None],
+    *,
+    policy: AccessPolicy,
+    now: datetime,
+    concurrency: int,
+) -> AsyncGenerator[OrgAccessAudit, None]:
     async def audit(org: str | None) -> OrgAccessAudit:
         if org is None:
-            return await _audit_personal(hub, policy=policy, now=at)
-        return await _audit_org(hub, org, policy=policy, now=at)
+            return await _audit_personal(hub, policy=policy, now=now)
+        return await _audit_org(hub, org, policy=policy, now=now)
 
     async with fan_out(jobs, audit, concurrency=concurrency) as outcomes:
         async for outcome in outcomes:
@@ -432,6 +443,6 @@ async def audit_access(
                 raise error
             yield OrgAccessAudit(
                 org=org,
-                audited_at=at,
+                audited_at=now,
                 findings=(unreadable(org, org, error, whole_org=True),),
             )

@@ -96,15 +96,15 @@ class _Sinks:
         self.notes: list[str] = []
 
     def add(self, report: OrgAccessAudit) -> None:
+        for note in report.notes:  # said once, on stderr, whatever the format
+            if note not in self.notes:
+                self.notes.append(note)
         if self.json is not None:
             data: Mapping[str, Any] = to_dict(report)
             self.json.add(json_value(data))
             return
         if self.summary is not None:
             self.summary.add(summary_row(report))
-            for note in report.notes:
-                if note not in self.notes:
-                    self.notes.append(note)
         if self.findings is not None:
             for row in finding_rows(report):
                 self.findings.add(row)
