@@ -4,8 +4,10 @@ be read, the personal section, bad input and a refused login."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +156,20 @@ async def test_now_decides_what_is_old() -> None:
         "old-invitee@example.com",
         "new-invitee@example.com",
     }
+
+
+async def test_the_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"### Access audit.*?```python\n(.*?)```", readme, re.S)
+    assert match is not None
+    async with generated() as (server, hub):
+        orgs = list(server.generated.access.orgs)  # type: ignore[union-attr]
+        code = match.group(1).replace('["myorg", "otherorg"]', repr(orgs))
+        body = "\n".join("    " + line for line in code.splitlines())
+        namespace: dict[str, object] = {"hub": hub}
+        exec(compile(f"async def example():\n{body}", "README.md", "exec"), namespace)
+        await namespace["example"]()  # type: ignore[operator]
+    printed = capsys.readouterr().out
+    assert f"{orgs[1]} organization 1 findings" in printed
+    assert "warning single-owner" in printed
+    assert "member-in-no-group" not in printed  # the example leaves info findings out

@@ -1,9 +1,9 @@
 """hubasync.cli: the ``hubasync`` command (extra ``[cli]``: click and rich).
 
-``hubasync audit``, ``prune``, ``tokens``, ``repos``, ``tags`` and ``demo``; run
-``hubasync --help``. The library never imports this package: click and rich are only needed
-here, and are imported when the command runs, so a missing extra gives one clear line
-instead of a traceback.
+``hubasync audit``, ``access``, ``prune``, ``tokens``, ``repos``, ``tags``, ``members``,
+``groups``, ``invites``, ``org-tokens`` and ``demo``; run ``hubasync --help``. The library
+never imports this package: click and rich are only needed here, and are imported when the
+command runs, so a missing extra gives one clear line instead of a traceback.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ``hubasync`` click application: audit, prune, tokens, repos, tags, demo.
+"""The ``hubasync`` click application: audit, prune, tokens, repos, tags, demo (and, from
+:mod:`._access` and :mod:`._orgs`, access, members, groups, invites, org-tokens, repos create).
 
 Every command builds its own event loop (``asyncio.run``) and one :class:`HubClient`; data
 goes to stdout (or ``--output``), everything else (progress, notes, ``error:`` lines) to
