@@ -16,7 +16,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO, cast
 
 import click
@@ -36,11 +36,11 @@ from ._common import (
     Connection,
     connection_options,
     error_line,
+    expires_option,
     format_option,
     global_options,
     list_format_option,
     parse_repository,
-    parse_when,
     run,
     setup_logging,
     when_option,
@@ -373,31 +373,21 @@ def tokens_list(connection: Connection, fmt: str) -> None:
     type=click.Choice(ACCESS_TOKEN_SCOPES),
     help="A scope to grant (repeatable).",
 )
-@click.option(
-    "--expires-at",
-    metavar="DATE",
-    help="When the token stops working (a date, a date-time, or 30d from now).",
-)
+@expires_option
 @format_option
 def tokens_create(
     connection: Connection,
     label: str,
     scopes: tuple[str, ...],
-    expires_at: str | None,
+    expires_at: datetime | None,
     fmt: str,
 ) -> None:
     """Create a token labelled LABEL and print its value (shown this once only)."""
-    expiry: datetime | None = None
-    if expires_at is not None:
-        try:
-            expiry = parse_when(expires_at, datetime.now(UTC), future=True)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--expires-at") from None
 
     async def main() -> int:
         async with connection.client() as hub:
             chosen = cast(list[AccessTokenScope], list(scopes))  # click.Choice checked them
-            token = await hub.access_tokens.create(label, chosen, expires_at=expiry)
+            token = await hub.access_tokens.create(label, chosen, expires_at=expires_at)
         row = {**_token_row(token), "token": token.token}
         if fmt == "table":
             click.echo(token.token)

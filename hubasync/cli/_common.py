@@ -44,6 +44,7 @@ __all__ = [
     "cli_advice",
     "connection_options",
     "LIST_FORMATS",
+    "expires_option",
     "format_option",
     "list_format_option",
     "global_options",
@@ -131,6 +132,26 @@ def when_option(fn: F) -> F:
         callback=convert,
         help="Count an image active if pushed or pulled since DATE (2024-05-01, an ISO "
         "date-time, or 30d / 12h / 8w ago). Default: Hub's, one month ago.",
+    )(fn)
+
+
+def expires_option(fn: F) -> F:
+    """Add ``--expires-at DATE`` (a date, a date-time or ``30d`` from now; must lie ahead):
+    the command receives an aware ``datetime`` or ``None``."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return parse_when(value, datetime.now(UTC), future=True)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+    return click.option(
+        "--expires-at",
+        metavar="DATE",
+        callback=convert,
+        help="When the token stops working (a date, a date-time, or 30d from now).",
     )(fn)
 
 

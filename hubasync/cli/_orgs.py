@@ -10,21 +10,22 @@ and never taken from an argument.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import click
 
+from .._client import HubClient
 from ..models.org_access_tokens import OrgAccessToken, OrgAccessTokenResource
 from ..resources.orgs import ROLES, Role
 from ._common import (
     EXIT_OK,
     Connection,
     connection_options,
+    expires_option,
     format_option,
     parse_repository,
-    parse_when,
     run,
 )
 from ._output import row_sink
@@ -37,6 +38,8 @@ __all__ = [
     "parse_resource",
     "repos_create",
 ]
+
+Row = dict[str, Any]
 
 
 def _yes_option(fn: Any) -> Any:
@@ -55,22 +58,51 @@ def _confirm(connection: Connection, yes: bool, question: str) -> None:
     click.confirm(question, abort=True, err=True)
 
 
-def _rows(fmt: str, columns: list[str], title: str, rows: Iterable[dict[str, Any]]) -> None:
-    sink = row_sink(fmt, sys.stdout, columns, title=title)
-    for row in rows:
-        sink.add(row)
-    sink.close()
+def _listing(
+    connection: Connection,
+    fmt: str,
+    columns: list[str],
+    title: str,
+    rows: Callable[[HubClient], AsyncIterator[Row]],
+) -> None:
+    """Run a listing command: the rows ``rows(hub)`` yields, in ``--format``."""
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            sink = row_sink(fmt, sys.stdout, columns, title=title)
+            async for row in rows(hub):
+                sink.add(row)
+            sink.close()
+        return EXIT_OK
+
+    run(connection.debug, main)
 
 
-def _said(message: str) -> int:
-    """Say what was done (on stderr); the command succeeded."""
-    click.echo(message, err=True)
-    return EXIT_OK
+def _change(
+    connection: Connection,
+    act: Callable[[HubClient], Awaitable[str]],
+    *,
+    ask: str | None = None,
+    yes: bool = False,
+) -> None:
+    """Run a command that changes something: confirm ``ask`` (unless ``--yes``), then
+    ``act(hub)``, and say on stderr what it returns (what was done)."""
+    if ask is not None:
+        _confirm(connection, yes, ask)
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            message = await act(hub)
+        click.echo(message, err=True)
+        return EXIT_OK
+
+    run(connection.debug, main)
 
 
 # ---------------------------------------------------------------------------- members
 
 _MEMBER_COLUMNS = ["username", "full_name", "email", "role", "groups", "date_joined"]
+_EXPORT_COLUMNS = ["name", "username", "email", "type", "role", "teams", "date_joined"]
 
 
 @click.group()
@@ -95,27 +127,21 @@ def members_ls(
 ) -> None:
     """List the members of ORG with their roles and groups."""
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            listing = hub.orgs.members(
-                org, role=cast(Role | None, role), search=search, invites=invites or None
-            )
-            sink = row_sink(fmt, sys.stdout, _MEMBER_COLUMNS, title=f"Members of {org}")
-            async for m in listing:
-                sink.add(
-                    {
-                        "username": m.username,
-                        "full_name": m.full_name,
-                        "email": m.email,
-                        "role": m.role.value if m.role is not None else None,
-                        "groups": list(m.groups),
-                        "date_joined": m.date_joined,
-                    }
-                )
-            sink.close()
-        return EXIT_OK
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        listing = hub.orgs.members(
+            org, role=cast(Role | None, role), search=search, invites=invites or None
+        )
+        async for m in listing:
+            yield {
+                "username": m.username,
+                "full_name": m.full_name,
+                "email": m.email,
+                "role": m.role.value if m.role is not None else None,
+                "groups": list(m.groups),
+                "date_joined": m.date_joined,
+            }
 
-    run(connection.debug, main)
+    _listing(connection, fmt, _MEMBER_COLUMNS, f"Members of {org}", rows)
 
 
 @members.command("export")
@@ -124,31 +150,20 @@ def members_ls(
 @format_option
 def members_export(connection: Connection, org: str, fmt: str) -> None:
     """Hub's export of every member and invitee of ORG (names, e-mails, roles, teams)."""
-    columns = ["name", "username", "email", "type", "role", "teams", "date_joined"]
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            rows = await hub.orgs.export_members(org)
-        _rows(
-            fmt,
-            columns,
-            f"Members of {org}",
-            (
-                {
-                    "name": r.name,
-                    "username": r.username,
-                    "email": r.email,
-                    "type": r.type,
-                    "role": r.role,
-                    "teams": list(r.teams),
-                    "date_joined": r.date_joined,
-                }
-                for r in rows
-            ),
-        )
-        return EXIT_OK
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        for r in await hub.orgs.export_members(org):
+            yield {
+                "name": r.name,
+                "username": r.username,
+                "email": r.email,
+                "type": r.type,
+                "role": r.role,
+                "teams": list(r.teams),
+                "date_joined": r.date_joined,
+            }
 
-    run(connection.debug, main)
+    _listing(connection, fmt, _EXPORT_COLUMNS, f"Members of {org}", rows)
 
 
 @members.command("set-role")
@@ -159,14 +174,13 @@ def members_export(connection: Connection, org: str, fmt: str) -> None:
 @_yes_option
 def members_set_role(connection: Connection, org: str, user: str, role: str, yes: bool) -> None:
     """Give USERNAME the role ROLE in ORG (owners only)."""
-    _confirm(connection, yes, f"Make {user} {'an' if role == 'owner' else 'a'} {role} of {org}?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.orgs.update_member_role(org, user, cast(Role, role))
-        return _said(f"{user} is now {role} of {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.orgs.update_member_role(org, user, cast(Role, role))
+        return f"{user} is now {role} of {org}"
 
-    run(connection.debug, main)
+    article = "an" if role == "owner" else "a"
+    _change(connection, act, ask=f"Make {user} {article} {role} of {org}?", yes=yes)
 
 
 @members.command("rm")
@@ -176,14 +190,12 @@ def members_set_role(connection: Connection, org: str, user: str, role: str, yes
 @_yes_option
 def members_rm(connection: Connection, org: str, user: str, yes: bool) -> None:
     """Remove USERNAME from ORG and all its groups (owners only; not the last owner)."""
-    _confirm(connection, yes, f"Remove {user} from {org} and all its groups?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.orgs.remove_member(org, user)
-        return _said(f"removed {user} from {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.orgs.remove_member(org, user)
+        return f"removed {user} from {org}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Remove {user} from {org} and all its groups?", yes=yes)
 
 
 # ----------------------------------------------------------------------------- groups
@@ -201,24 +213,17 @@ def groups() -> None:
 @format_option
 def groups_ls(connection: Connection, org: str, search: str | None, fmt: str) -> None:
     """List the groups of ORG."""
-    columns = ["name", "id", "members", "description"]
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            sink = row_sink(fmt, sys.stdout, columns, title=f"Groups of {org}")
-            async for g in hub.groups.list(org, search=search):
-                sink.add(
-                    {
-                        "name": g.name,
-                        "id": g.id,
-                        "members": g.member_count,
-                        "description": g.description,
-                    }
-                )
-            sink.close()
-        return EXIT_OK
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        async for g in hub.groups.list(org, search=search):
+            yield {
+                "name": g.name,
+                "id": g.id,
+                "members": g.member_count,
+                "description": g.description,
+            }
 
-    run(connection.debug, main)
+    _listing(connection, fmt, ["name", "id", "members", "description"], f"Groups of {org}", rows)
 
 
 @groups.command("create")
@@ -229,12 +234,11 @@ def groups_ls(connection: Connection, org: str, search: str | None, fmt: str) ->
 def groups_create(connection: Connection, org: str, name: str, description: str | None) -> None:
     """Create the group NAME in ORG."""
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            group = await hub.groups.create(org, name, description=description)
-        return _said(f"created group {group.name} in {org} (id {group.id})")
+    async def act(hub: HubClient) -> str:
+        group = await hub.groups.create(org, name, description=description)
+        return f"created group {group.name} in {org} (id {group.id})"
 
-    run(connection.debug, main)
+    _change(connection, act)
 
 
 @groups.command("rm")
@@ -244,14 +248,12 @@ def groups_create(connection: Connection, org: str, name: str, description: str 
 @_yes_option
 def groups_rm(connection: Connection, org: str, name: str, yes: bool) -> None:
     """Delete the group NAME of ORG (its members stay in the organization)."""
-    _confirm(connection, yes, f"Delete group {name} of {org}?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.groups.delete(org, name)
-        return _said(f"deleted group {name} of {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.groups.delete(org, name)
+        return f"deleted group {name} of {org}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Delete group {name} of {org}?", yes=yes)
 
 
 @groups.command("members")
@@ -261,17 +263,13 @@ def groups_rm(connection: Connection, org: str, name: str, yes: bool) -> None:
 @format_option
 def groups_members(connection: Connection, org: str, name: str, fmt: str) -> None:
     """List the members of the group NAME of ORG."""
+
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        async for m in hub.groups.members(org, name):
+            yield {"username": m.username, "full_name": m.full_name, "email": m.email}
+
     columns = ["username", "full_name", "email"]
-
-    async def main() -> int:
-        async with connection.client() as hub:
-            sink = row_sink(fmt, sys.stdout, columns, title=f"Members of {org}/{name}")
-            async for m in hub.groups.members(org, name):
-                sink.add({"username": m.username, "full_name": m.full_name, "email": m.email})
-            sink.close()
-        return EXIT_OK
-
-    run(connection.debug, main)
+    _listing(connection, fmt, columns, f"Members of {org}/{name}", rows)
 
 
 @groups.command("add-member")
@@ -282,12 +280,11 @@ def groups_members(connection: Connection, org: str, name: str, fmt: str) -> Non
 def groups_add_member(connection: Connection, org: str, name: str, member: str) -> None:
     """Add MEMBER (a Docker ID or e-mail of an ORG member) to the group NAME."""
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.groups.add_member(org, name, member)
-        return _said(f"added {member} to group {name} of {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.groups.add_member(org, name, member)
+        return f"added {member} to group {name} of {org}"
 
-    run(connection.debug, main)
+    _change(connection, act)
 
 
 @groups.command("rm-member")
@@ -298,14 +295,12 @@ def groups_add_member(connection: Connection, org: str, name: str, member: str) 
 @_yes_option
 def groups_rm_member(connection: Connection, org: str, name: str, user: str, yes: bool) -> None:
     """Remove USERNAME from the group NAME (not from the organization)."""
-    _confirm(connection, yes, f"Remove {user} from group {name} of {org}?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.groups.remove_member(org, name, user)
-        return _said(f"removed {user} from group {name} of {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.groups.remove_member(org, name, user)
+        return f"removed {user} from group {name} of {org}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Remove {user} from group {name} of {org}?", yes=yes)
 
 
 # ---------------------------------------------------------------------------- invites
@@ -323,30 +318,21 @@ def invites() -> None:
 def invites_ls(connection: Connection, org: str, fmt: str) -> None:
     """List the pending invitations of ORG, oldest first."""
     columns = ["id", "invitee", "inviter", "team", "role", "created_at"]
+    oldest = datetime.min.replace(tzinfo=UTC)
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            found = await hub.orgs.invites(org)
-        oldest = datetime.min.replace(tzinfo=UTC)
-        _rows(
-            fmt,
-            columns,
-            f"Invitations to {org}",
-            (
-                {
-                    "id": i.id,
-                    "invitee": i.invitee,
-                    "inviter": i.inviter_username,
-                    "team": i.team,
-                    "role": i.role,
-                    "created_at": i.created_at,
-                }
-                for i in sorted(found, key=lambda i: i.created_at or oldest)
-            ),
-        )
-        return EXIT_OK
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        found = await hub.orgs.invites(org)
+        for i in sorted(found, key=lambda i: i.created_at or oldest):
+            yield {
+                "id": i.id,
+                "invitee": i.invitee,
+                "inviter": i.inviter_username,
+                "team": i.team,
+                "role": i.role,
+                "created_at": i.created_at,
+            }
 
-    run(connection.debug, main)
+    _listing(connection, fmt, columns, f"Invitations to {org}", rows)
 
 
 @invites.command("rm")
@@ -355,14 +341,12 @@ def invites_ls(connection: Connection, org: str, fmt: str) -> None:
 @_yes_option
 def invites_rm(connection: Connection, invite_id: str, yes: bool) -> None:
     """Cancel the invitation INVITE_ID (from `hubasync invites ls`)."""
-    _confirm(connection, yes, f"Cancel invitation {invite_id}?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.invites.delete(invite_id)
-        return _said(f"cancelled invitation {invite_id}")
+    async def act(hub: HubClient) -> str:
+        await hub.invites.delete(invite_id)
+        return f"cancelled invitation {invite_id}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Cancel invitation {invite_id}?", yes=yes)
 
 
 @invites.command("resend")
@@ -371,12 +355,11 @@ def invites_rm(connection: Connection, invite_id: str, yes: bool) -> None:
 def invites_resend(connection: Connection, invite_id: str) -> None:
     """Send the invitation INVITE_ID's e-mail again."""
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.invites.resend(invite_id)
-        return _said(f"resent invitation {invite_id}")
+    async def act(hub: HubClient) -> str:
+        await hub.invites.resend(invite_id)
+        return f"resent invitation {invite_id}"
 
-    run(connection.debug, main)
+    _change(connection, act)
 
 
 @invites.command("bulk")
@@ -413,27 +396,19 @@ def invites_bulk(
     if not wanted:
         raise click.UsageError("no invitees: pass Docker IDs or e-mails, or --file FILE")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            results = await hub.invites.bulk(
-                org, wanted, team=team, role=cast(Role | None, role), dry_run=dry_run
-            )
-        _rows(
-            fmt,
-            ["invitee", "status", "invite_id"],
-            f"{'Dry run: ' if dry_run else ''}invitations to {org}",
-            (
-                {
-                    "invitee": r.invitee,
-                    "status": r.status,
-                    "invite_id": r.invite.id if r.invite is not None else None,
-                }
-                for r in results
-            ),
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        results = await hub.invites.bulk(
+            org, wanted, team=team, role=cast(Role | None, role), dry_run=dry_run
         )
-        return EXIT_OK
+        for r in results:
+            yield {
+                "invitee": r.invitee,
+                "status": r.status,
+                "invite_id": r.invite.id if r.invite is not None else None,
+            }
 
-    run(connection.debug, main)
+    title = f"{'Dry run: ' if dry_run else ''}invitations to {org}"
+    _listing(connection, fmt, ["invitee", "status", "invite_id"], title, rows)
 
 
 # ------------------------------------------------------------------------- org tokens
@@ -494,15 +469,11 @@ def org_tokens() -> None:
 def org_tokens_ls(connection: Connection, org: str, fmt: str) -> None:
     """List the access tokens of ORG (never their secret values)."""
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            sink = row_sink(fmt, sys.stdout, _ORG_TOKEN_COLUMNS, title=f"Access tokens of {org}")
-            async for token in hub.org_access_tokens.list(org):
-                sink.add(_org_token_row(token))
-            sink.close()
-        return EXIT_OK
+    async def rows(hub: HubClient) -> AsyncIterator[Row]:
+        async for token in hub.org_access_tokens.list(org):
+            yield _org_token_row(token)
 
-    run(connection.debug, main)
+    _listing(connection, fmt, _ORG_TOKEN_COLUMNS, f"Access tokens of {org}", rows)
 
 
 @org_tokens.command("create")
@@ -519,11 +490,7 @@ def org_tokens_ls(connection: Connection, org: str, fmt: str) -> None:
     "ORG/REPO=repo-pull,… or */*/public=repo-pull for repositories.",
 )
 @click.option("--description", help="What the token is for.")
-@click.option(
-    "--expires-at",
-    metavar="DATE",
-    help="When the token stops working (a date, a date-time, or 30d from now).",
-)
+@expires_option
 @format_option
 def org_tokens_create(
     connection: Connection,
@@ -531,7 +498,7 @@ def org_tokens_create(
     label: str,
     resources: tuple[str, ...],
     description: str | None,
-    expires_at: str | None,
+    expires_at: datetime | None,
     fmt: str,
 ) -> None:
     """Create a token of ORG labelled LABEL and print its value (shown this once only)."""
@@ -539,17 +506,11 @@ def org_tokens_create(
         wanted = [parse_resource(r, org) for r in resources]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--resource") from None
-    expiry: datetime | None = None
-    if expires_at is not None:
-        try:
-            expiry = parse_when(expires_at, datetime.now(UTC), future=True)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--expires-at") from None
 
     async def main() -> int:
         async with connection.client() as hub:
             token = await hub.org_access_tokens.create(
-                org, label, wanted, description=description, expires_at=expiry
+                org, label, wanted, description=description, expires_at=expires_at
             )
         if fmt == "table":
             click.echo(token.token)
@@ -559,12 +520,9 @@ def org_tokens_create(
                 err=True,
             )
         else:
-            _rows(
-                fmt,
-                [*_ORG_TOKEN_COLUMNS, "token"],
-                "",
-                [{**_org_token_row(token), "token": token.token}],
-            )
+            sink = row_sink(fmt, sys.stdout, [*_ORG_TOKEN_COLUMNS, "token"])
+            sink.add({**_org_token_row(token), "token": token.token})
+            sink.close()
         return EXIT_OK
 
     run(connection.debug, main)
@@ -577,14 +535,12 @@ def org_tokens_create(
 @_yes_option
 def org_tokens_revoke(connection: Connection, org: str, token_id: str, yes: bool) -> None:
     """Delete the token TOKEN_ID of ORG for good."""
-    _confirm(connection, yes, f"Delete token {token_id} of {org} for good?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            await hub.org_access_tokens.delete(org, token_id)
-        return _said(f"revoked token {token_id} of {org}")
+    async def act(hub: HubClient) -> str:
+        await hub.org_access_tokens.delete(org, token_id)
+        return f"revoked token {token_id} of {org}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Delete token {token_id} of {org} for good?", yes=yes)
 
 
 @org_tokens.command("deactivate")
@@ -594,14 +550,12 @@ def org_tokens_revoke(connection: Connection, org: str, token_id: str, yes: bool
 @_yes_option
 def org_tokens_deactivate(connection: Connection, org: str, token_id: str, yes: bool) -> None:
     """Turn the token TOKEN_ID of ORG off (it can be turned on again in Hub)."""
-    _confirm(connection, yes, f"Deactivate token {token_id} of {org}?")
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            token = await hub.org_access_tokens.update(org, token_id, is_active=False)
-        return _said(f"deactivated token {token.id} ({token.label}) of {org}")
+    async def act(hub: HubClient) -> str:
+        token = await hub.org_access_tokens.update(org, token_id, is_active=False)
+        return f"deactivated token {token.id} ({token.label}) of {org}"
 
-    run(connection.debug, main)
+    _change(connection, act, ask=f"Deactivate token {token_id} of {org}?", yes=yes)
 
 
 # ------------------------------------------------------------------------ repos create
@@ -626,16 +580,15 @@ def repos_create(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="NS/REPO") from None
 
-    async def main() -> int:
-        async with connection.client() as hub:
-            repo = await hub.repositories.create(
-                namespace,
-                name,
-                description=description,
-                full_description=full_description,
-                is_private=private,
-            )
+    async def act(hub: HubClient) -> str:
+        repo = await hub.repositories.create(
+            namespace,
+            name,
+            description=description,
+            full_description=full_description,
+            is_private=private,
+        )
         visibility = "private" if repo.is_private else "public"
-        return _said(f"created {visibility} repository {namespace}/{repo.name}")
+        return f"created {visibility} repository {namespace}/{repo.name}"
 
-    run(connection.debug, main)
+    _change(connection, act)
