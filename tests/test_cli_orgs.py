@@ -71,7 +71,7 @@ def test_access_json_reports_exactly_the_planted_findings(hub: ThreadedHub) -> N
     p = planted(hub)
     first, second = p.orgs
     result = invoke(hub, ["access", first, second, p.unreadable_org, "--format", "json"])
-    assert result.exit_code == 1  # one organization could not be read
+    assert result.exit_code == 3  # partial: one organization could not be read
     reports = json.loads(result.stdout)
     assert [r["org"] for r in reports] == [first, second, p.unreadable_org, None]
     org_findings = {
@@ -117,16 +117,23 @@ def test_access_csv_is_one_line_per_finding_and_exits_0_when_all_was_read(
     assert "note: groups' repository permissions are not reported" in result.stderr
 
 
-def test_access_thresholds_and_fail_on(hub: ThreadedHub) -> None:
+def test_access_thresholds(hub: ThreadedHub) -> None:
     p = planted(hub)
-    first = p.orgs[0]
-    args = ["access", first, "--format", "csv", "--no-personal-tokens"]
-    # the expired token was last used 15 days ago, ci-pull 2 days ago; invites 60 and 2 days
-    result = invoke(hub, [*args, "--invite-age-days", "1", "--fail-on", "warning"])
+    args = ["access", p.orgs[0], "--format", "csv", "--no-personal-tokens"]
+    # invites are 60 and 2 days old; ci-pull was used 2 days ago, expired 15 days ago
+    result = invoke(hub, [*args, "--invite-age-days", "1", "--unused-days", "1"])
+    assert result.exit_code == 0
+    found = {(r["code"], r["subject"]) for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert {("invite-old", p.old_invite), ("invite-old", "new-invitee@example.com")} <= found
+    assert ("token-unused", "ci-pull") in found
+
+
+def test_access_exits_1_when_nothing_could_be_read(hub: ThreadedHub) -> None:
+    p = planted(hub)
+    result = invoke(hub, ["access", p.unreadable_org, "--no-personal-tokens", "--format", "json"])
     assert result.exit_code == 1
-    invitees = {r["subject"] for r in csv.DictReader(io.StringIO(result.stdout))}
-    assert {p.old_invite, "new-invitee@example.com"} <= invitees
-    assert invoke(hub, [*args, "--fail-on", "critical"]).exit_code == 0
+    (report,) = json.loads(result.stdout)
+    assert [f["code"] for f in report["findings"]] == ["org-unreadable"]
 
 
 def test_access_table_shows_the_summary_and_findings(hub: ThreadedHub) -> None:
@@ -154,6 +161,8 @@ def test_members_ls_and_export(hub: ThreadedHub) -> None:
         invoke(hub, ["members", "ls", first, "--role", "owner", "--format", "json"]).stdout
     )
     assert sorted(m["username"] for m in owners) == ["bench", "olivia"]
+    lines = invoke(hub, ["members", "ls", first, "--format", "jsonl"]).stdout.splitlines()
+    assert [json.loads(line)["username"] for line in lines] == [m["username"] for m in listed]
     exported = list(
         csv.DictReader(
             io.StringIO(invoke(hub, ["members", "export", first, "--format", "csv"]).stdout)

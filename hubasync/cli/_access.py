@@ -2,9 +2,9 @@
 
 Output: ``json`` is one object per report (each organization in the order asked, then the
 personal tokens), as :func:`hubasync.to_dict` renders it; ``csv`` is one line per finding;
-``table`` is a summary per report and the findings. Exit codes: 0 every organization was
-read, 1 one could not be (or a part of one; an ``error:`` line each) or ``--fail-on``
-matched a finding, 2 usage.
+``table`` is a summary per report and the findings. Exit codes (the CLI's): 0 everything
+was read, 3 partial (an organization, or a part of one, could not be read: an ``error:``
+line each, and a finding in the report), 1 nothing could be read, 2 usage.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..access import FindingCode, OrgAccessAudit, Severity, audit_access
 from ._common import (
     EXIT_FAILURE,
     EXIT_OK,
+    EXIT_PARTIAL,
     Connection,
     connection_options,
     error_line,
@@ -149,12 +150,6 @@ class _Sinks:
     help="Also audit your own personal access tokens.",
 )
 @click.option(
-    "--fail-on",
-    type=click.Choice([str(s) for s in Severity]),
-    default=None,
-    help="Exit 1 when a finding at least this severe is reported.",
-)
-@click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
     default=8,
@@ -169,7 +164,6 @@ def access(
     expiring_days: int,
     invite_age_days: int,
     personal_tokens: bool,
-    fail_on: str | None,
     concurrency: int,
 ) -> None:
     """Audit who can access each organization ORG, and what needs attention.
@@ -179,9 +173,9 @@ def access(
     age, and organization access tokens (scopes, expiry, last use) flagged when never used,
     unused for --unused-days, without expiry, expired or expiring within --expiring-days.
     Your personal access tokens are judged the same way. An organization these credentials
-    cannot read is reported as a critical finding (and an `error:` line, exit 1), never
-    skipped. Groups' repository permissions cannot be read through Hub's API; the report
-    says so.
+    cannot read is reported as a critical finding (and an `error:` line; exit 3, or 1 when
+    nothing at all could be read), never skipped. Groups' repository permissions cannot be
+    read through Hub's API; the report says so.
     """
 
     async def main() -> int:
@@ -204,20 +198,18 @@ def access(
             key=lambda r: order.get(r.org, len(order)) if r.org is not None else len(order)
         )
         sinks = _Sinks(fmt)
-        failed = False
-        worst = -1
+        unread = 0  # reports with a part (or all) unread
+        blind = 0  # reports of which nothing could be read
         for report in reports:
             sinks.add(report)
-            for finding in report.findings:
-                worst = max(worst, finding.severity.rank)
-                if finding.code in _UNREAD:
-                    failed = True
-                    error_line(f"{report.name}: {finding.reason}")
+            failures = [f for f in report.findings if f.code in _UNREAD]
+            for finding in failures:
+                error_line(f"{report.name}: {finding.reason}")
+            unread += bool(failures)
+            blind += not report.readable or (report.org is None and report.tokens is None)
         sinks.close()
-        if failed:
+        if blind == len(reports):
             return EXIT_FAILURE
-        if fail_on is not None and worst >= Severity(fail_on).rank:
-            return EXIT_FAILURE
-        return EXIT_OK
+        return EXIT_PARTIAL if unread else EXIT_OK
 
     run(connection.debug, main)

@@ -16,7 +16,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TextIO, cast
 
 import click
@@ -41,6 +41,7 @@ from ._common import (
     global_options,
     list_format_option,
     parse_repository,
+    parse_when,
     run,
     setup_logging,
     when_option,

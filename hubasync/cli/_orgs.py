@@ -1,7 +1,7 @@
 """Organization administration commands: ``members``, ``groups``, ``invites``, ``org-tokens``
 and ``repos create``.
 
-Every listing takes ``--format table|json|csv``. Whatever removes or reduces access (``rm``,
+Every listing takes ``--format table|json|jsonl|csv``. Whatever removes or reduces access (``rm``,
 ``rm-member``, ``set-role``, ``revoke``, ``deactivate``) asks for confirmation on the
 terminal, or takes ``--yes``. A new organization token's secret is printed once, on stdout,
 and never taken from an argument.
@@ -25,6 +25,7 @@ from ._common import (
     connection_options,
     expires_option,
     format_option,
+    list_format_option,
     parse_repository,
     run,
 )
@@ -116,7 +117,7 @@ def members() -> None:
 @click.option("--role", type=click.Choice(ROLES), help="Only members with this role.")
 @click.option("--search", help="Only members whose name or e-mail contains this.")
 @click.option("--invites", is_flag=True, help="Also list pending invitees (role Invitee).")
-@format_option
+@list_format_option
 def members_ls(
     connection: Connection,
     org: str,
@@ -147,7 +148,7 @@ def members_ls(
 @members.command("export")
 @connection_options
 @click.argument("org")
-@format_option
+@list_format_option
 def members_export(connection: Connection, org: str, fmt: str) -> None:
     """Hub's export of every member and invitee of ORG (names, e-mails, roles, teams)."""
 
@@ -210,7 +211,7 @@ def groups() -> None:
 @connection_options
 @click.argument("org")
 @click.option("--search", help="Only groups whose name contains this.")
-@format_option
+@list_format_option
 def groups_ls(connection: Connection, org: str, search: str | None, fmt: str) -> None:
     """List the groups of ORG."""
 
@@ -260,7 +261,7 @@ def groups_rm(connection: Connection, org: str, name: str, yes: bool) -> None:
 @connection_options
 @click.argument("org")
 @click.argument("name")
-@format_option
+@list_format_option
 def groups_members(connection: Connection, org: str, name: str, fmt: str) -> None:
     """List the members of the group NAME of ORG."""
 
@@ -314,7 +315,7 @@ def invites() -> None:
 @invites.command("ls")
 @connection_options
 @click.argument("org")
-@format_option
+@list_format_option
 def invites_ls(connection: Connection, org: str, fmt: str) -> None:
     """List the pending invitations of ORG, oldest first."""
     columns = ["id", "invitee", "inviter", "team", "role", "created_at"]
@@ -375,7 +376,7 @@ def invites_resend(connection: Connection, invite_id: str) -> None:
 @click.option("--team", help="Add them to this group (team).")
 @click.option("--role", type=click.Choice(ROLES), help="Their role (Hub's default: member).")
 @click.option("--dry-run", is_flag=True, help="Have Hub check the list without inviting.")
-@format_option
+@list_format_option
 def invites_bulk(
     connection: Connection,
     org: str,
@@ -465,7 +466,7 @@ def org_tokens() -> None:
 @org_tokens.command("ls")
 @connection_options
 @click.argument("org")
-@format_option
+@list_format_option
 def org_tokens_ls(connection: Connection, org: str, fmt: str) -> None:
     """List the access tokens of ORG (never their secret values)."""
 
