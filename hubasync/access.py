@@ -23,7 +23,13 @@ are not part of the report.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Iterable,
+)
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -133,26 +139,36 @@ def personal_token_access(token: AccessToken) -> TokenAccess:
 
 
 class _Reader:
-    """Reads the parts of one report; a part that fails becomes a finding."""
+    """Reads the parts of one report at once; a part that fails becomes a finding.
+
+    An error that ends the whole run (refused credentials, a failed login) is kept and
+    raised by :meth:`raise_fatal` once every part has finished, so no read is left running.
+    """
 
     def __init__(self, subject: str) -> None:
         self.subject = subject
         self.failures: list[tuple[str, BaseException]] = []
+        self.fatal: BaseException | None = None
 
     async def read(self, what: str, call: Awaitable[T]) -> T | None:
         try:
             return await call
         except (HubError, ValueError) as exc:
             if _ends_run(exc):
-                raise
-            self.failures.append((what, exc))
+                self.fatal = self.fatal or exc
+            else:
+                self.failures.append((what, exc))
             return None
+
+    def raise_fatal(self) -> None:
+        if self.fatal is not None:
+            raise self.fatal
 
     def findings(self) -> list[Finding]:
         return [unreadable(self.subject, what, exc, whole_org=False) for what, exc in self.failures]
 
 
-async def _listed(items: AsyncIterator[T]) -> list[T]:
+async def _listed(items: AsyncIterable[T]) -> list[T]:
     return [item async for item in items]
 
 
@@ -160,25 +176,13 @@ async def _audit_org(
     hub: HubClient, org: str, *, policy: AccessPolicy, now: datetime
 ) -> OrgAccessAudit:
     reader = _Reader(org)
-    async with asyncio.TaskGroup() as tg:
-        members_task = tg.create_task(
-            reader.read(f"the members of {org}", _listed(aiter(hub.orgs.members(org))))
-        )
-        groups_task = tg.create_task(
-            reader.read(f"the groups of {org}", _listed(aiter(hub.groups.list(org))))
-        )
-        invites_task = tg.create_task(reader.read(f"the invites of {org}", hub.orgs.invites(org)))
-        tokens_task = tg.create_task(
-            reader.read(
-                f"the access tokens of {org}", _listed(aiter(hub.org_access_tokens.list(org)))
-            )
-        )
-    members, groups, invites, tokens = (
-        members_task.result(),
-        groups_task.result(),
-        invites_task.result(),
-        tokens_task.result(),
+    members, groups, invites, tokens = await asyncio.gather(
+        reader.read(f"the members of {org}", _listed(hub.orgs.members(org))),
+        reader.read(f"the groups of {org}", _listed(hub.groups.list(org))),
+        reader.read(f"the invites of {org}", hub.orgs.invites(org)),
+        reader.read(f"the access tokens of {org}", _listed(hub.org_access_tokens.list(org))),
     )
+    reader.raise_fatal()
     if members is None and groups is None and invites is None and tokens is None:
         # nothing readable: one finding for the organization, with the first reason
         return OrgAccessAudit(
@@ -186,25 +190,31 @@ async def _audit_org(
             audited_at=now,
             findings=(unreadable(org, org, reader.failures[0][1], whole_org=True),),
         )
-    async with asyncio.TaskGroup() as tg:
-        group_tasks = {
-            g.name: tg.create_task(
+    listed_groups = list(groups or ())
+    listed_tokens = list(tokens or ())
+    group_members, details = await asyncio.gather(
+        asyncio.gather(
+            *(
                 reader.read(
                     f"the members of group {g.name} of {org}",
-                    _listed(aiter(_usernames(hub, org, g.name))),
+                    _listed(_usernames(hub, org, g.name)),
                 )
+                for g in listed_groups
             )
-            for g in groups or ()
-        }
-        detail_tasks = {
-            t.id: tg.create_task(
+        ),
+        asyncio.gather(
+            *(
                 reader.read(
                     f"the scopes of token {t.label or t.id} of {org}",
                     hub.org_access_tokens.get(org, t.id),
                 )
+                for t in listed_tokens
             )
-            for t in tokens or ()
-        }
+        ),
+    )
+    reader.raise_fatal()
+    members_of = {g.name: names for g, names in zip(listed_groups, group_members, strict=True)}
+    detail_of = {t.id: detail for t, detail in zip(listed_tokens, details, strict=True)}
     group_records = (
         None
         if groups is None
@@ -212,15 +222,13 @@ async def _audit_org(
             GroupAccess(
                 name=g.name,
                 description=g.description or None,
-                members=_sorted_or_none(group_tasks[g.name].result()),
+                members=_sorted_or_none(members_of[g.name]),
             )
             for g in groups
         )
     )
     token_records = (
-        None
-        if tokens is None
-        else tuple(_org_token(t, detail_tasks[t.id].result()) for t in tokens)
+        None if tokens is None else tuple(_org_token(t, detail_of[t.id]) for t in tokens)
     )
     return org_report(
         org,
@@ -336,9 +344,8 @@ async def _usernames(hub: HubClient, org: str, group: str) -> AsyncIterator[str]
 
 async def _audit_personal(hub: HubClient, *, policy: AccessPolicy, now: datetime) -> OrgAccessAudit:
     reader = _Reader("personal access tokens")
-    listed = await reader.read(
-        "your personal access tokens", _listed(aiter(hub.access_tokens.list()))
-    )
+    listed = await reader.read("your personal access tokens", _listed(hub.access_tokens.list()))
+    reader.raise_fatal()
     tokens = None if listed is None else tuple(personal_token_access(t) for t in listed)
     findings = judge_tokens(tokens or (), now=now, policy=policy) + reader.findings()
     return OrgAccessAudit(

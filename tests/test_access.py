@@ -111,13 +111,15 @@ async def test_a_member_who_is_not_an_owner_gets_the_parts_it_cannot_read_as_fin
     assert FindingCode.SINGLE_OWNER in {f.code for f in report.findings}
 
 
-async def test_refused_credentials_stop_the_run() -> None:
+@pytest.mark.parametrize("personal", [True, False])
+async def test_refused_credentials_stop_the_run(personal: bool) -> None:
     async with generated() as (server, _):
+        orgs = server.generated.access.orgs  # type: ignore[union-attr]
         async with HubClient(
             username=server.generated.username, secret="dckr_pat_wrong", base_url=server.url
         ) as hub:
-            with pytest.raises(AuthenticationError):
-                [r async for r in audit_access(hub, server.generated.access.orgs)]  # type: ignore[union-attr]
+            with pytest.raises(AuthenticationError):  # itself, not an org-unreadable finding
+                [r async for r in audit_access(hub, orgs, include_personal_tokens=personal)]
 
 
 @pytest.mark.parametrize(
