@@ -10,8 +10,8 @@ line each, and a finding in the report), 1 nothing could be read, 2 usage.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import click
 
@@ -30,6 +30,8 @@ from ._common import (
 from ._output import RowSink, json_value, row_sink
 
 __all__ = ["access", "finding_rows", "summary_row"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 FINDING_COLUMNS = ["org", "severity", "code", "subject", "reason"]
 SUMMARY_COLUMNS = [
@@ -77,6 +79,12 @@ def summary_row(report: OrgAccessAudit) -> dict[str, Any]:
     }
 
 
+def _days_option(flag: str, default: int, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        flag, type=click.IntRange(0), default=default, show_default=True, help=help_text
+    )
+
+
 _UNREAD = (FindingCode.ORG_UNREADABLE, FindingCode.SECTION_UNREADABLE)
 
 
@@ -122,27 +130,9 @@ class _Sinks:
 @connection_options
 @click.argument("orgs", nargs=-1, required=True, metavar="ORG...")
 @format_option
-@click.option(
-    "--unused-days",
-    type=click.IntRange(0),
-    default=90,
-    show_default=True,
-    help="Flag tokens not used for more than this many days.",
-)
-@click.option(
-    "--expiring-days",
-    type=click.IntRange(0),
-    default=30,
-    show_default=True,
-    help="Flag tokens expiring within this many days.",
-)
-@click.option(
-    "--invite-age-days",
-    type=click.IntRange(0),
-    default=30,
-    show_default=True,
-    help="Flag invitations pending for more than this many days.",
-)
+@_days_option("--unused-days", 90, "Flag tokens not used for more than this many days.")
+@_days_option("--expiring-days", 30, "Flag tokens expiring within this many days.")
+@_days_option("--invite-age-days", 30, "Flag invitations pending for more than this many days.")
 @click.option(
     "--personal-tokens/--no-personal-tokens",
     default=True,

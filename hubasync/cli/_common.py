@@ -115,44 +115,34 @@ def parse_repository(text: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def when_option(fn: F) -> F:
-    """Add ``--active-from DATE`` (a date, a date-time or ``30d``; default: Hub's, a month)."""
+def _instant_option(flag: str, *, future: bool, help_text: str) -> Callable[[F], F]:
+    """A ``DATE`` option parsed by :func:`parse_when` (before now, or after it with
+    ``future``): the command receives an aware ``datetime`` or ``None``."""
 
     def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
         if value is None:
             return None
         try:
-            return parse_when(value, datetime.now(UTC))
+            return parse_when(value, datetime.now(UTC), future=future)
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
-    return click.option(
-        "--active-from",
-        metavar="DATE",
-        callback=convert,
-        help="Count an image active if pushed or pulled since DATE (2024-05-01, an ISO "
-        "date-time, or 30d / 12h / 8w ago). Default: Hub's, one month ago.",
-    )(fn)
+    return click.option(flag, metavar="DATE", callback=convert, help=help_text)
 
 
-def expires_option(fn: F) -> F:
-    """Add ``--expires-at DATE`` (a date, a date-time or ``30d`` from now; must lie ahead):
-    the command receives an aware ``datetime`` or ``None``."""
-
-    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-        if value is None:
-            return None
-        try:
-            return parse_when(value, datetime.now(UTC), future=True)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-
-    return click.option(
-        "--expires-at",
-        metavar="DATE",
-        callback=convert,
-        help="When the token stops working (a date, a date-time, or 30d from now).",
-    )(fn)
+#: Add ``--active-from DATE`` (a date, a date-time or ``30d``; default: Hub's, a month).
+when_option = _instant_option(
+    "--active-from",
+    future=False,
+    help_text="Count an image active if pushed or pulled since DATE (2024-05-01, an ISO "
+    "date-time, or 30d / 12h / 8w ago). Default: Hub's, one month ago.",
+)
+#: Add ``--expires-at DATE`` (a date, a date-time or ``30d`` from now; must lie ahead).
+expires_option = _instant_option(
+    "--expires-at",
+    future=True,
+    help_text="When the token stops working (a date, a date-time, or 30d from now).",
+)
 
 
 @attrs.frozen(kw_only=True)
