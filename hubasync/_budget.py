@@ -21,7 +21,7 @@ The rules
        ghost against the current window (Hub may have counted it anywhere).
     6. A reset earlier than the known one whose window is still running (Hub's windows shrank,
        or its clock stepped back) lowers the count at once but moves the reset only when a
-       second response names the same reset (:data:`PENDING` holds the first). A single
+       second response names the same reset (``pend_local``/``pend_raw`` hold the first). A single
        response never makes the limiter refill early.
     7. A reset further ahead than ``2 * window + 2`` s is suspect: its count is taken, its
        reset waits for a second response naming it (rule 6's confirmation). A reset more than

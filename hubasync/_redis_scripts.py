@@ -403,6 +403,7 @@ return removed
 SNAPSHOT = (
     _PRELUDE.replace("__NOW__", _NOW_FROM_TIME)
     + r"""
+-- a read-only view: _budget.available, and the bucket refill of _budget._take not applied
 -- ARGV: min_ttl, rate, burst
 local rate = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])

@@ -27,15 +27,16 @@ Faults, and what they cost (measured in ``benchmarks/README.md``, "Redis faults"
   spends only this process's *share* of the last limit Redis knew: ``fallback_share`` if
   given, else 1 / the workers that used the key within the last two windows (at least 60 s),
   as recorded in Redis. It starts from no token at that share of the rate, then follows Hub's
-  headers, scaled by the share. Redis is tried again every 30 s. Cost: up to one request per
-  process before Hub's first count arrives, and a budget used at most to the share by
-  processes whose siblings are idle.
+  headers, scaled by the share. Redis is tried again every 30 s. Cost: 1-8 sends over the
+  limit in 4 windows with 3 workers (61-63 when each spends the whole budget), from the
+  switch itself; a process whose siblings are idle uses only its share.
 - **Redis answers again**: tasks queued on the local limiter are handed over to the shared
   line (none is granted locally after that), and the responses to requests the local limiter
-  granted are still charged in Redis. Cost: none over the limit in our measurements.
+  granted are still charged in Redis. Cost: 3-5 sends over the limit in the 3 windows
+  after, while workers return on their own schedules.
 - **Redis restarted or flushed (empty state)**: a worker that knew Hub's limit, window and
   reset starts the shared bucket from no token, after that reset, at the known rate: never a
-  start-up burst into a spent window. Cost: up to one window without requests.
+  start-up burst into a spent window. Cost: 0 over the limit; up to one window idle.
 - **A worker dies holding reservations**: each runs out after ``lease_s`` and counts as a
   lost response: charged as spent in its window (never granted again to someone else while
   Hub may have counted it). Cost: those units stay spent until the reset.
