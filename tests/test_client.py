@@ -105,8 +105,11 @@ def test_from_env_anonymous(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_positional_credentials_warn_and_still_work() -> None:
-    with pytest.warns(DeprecationWarning, match=r"HubClient\(username=\.\.\., secret=\.\.\.\)"):
+    with pytest.warns(
+        DeprecationWarning, match=r"HubClient\(username=\.\.\., secret=\.\.\.\)"
+    ) as caught:
         hub = HubClient("alice", "dckr_pat_S3CRET")
+    assert caught[0].filename == __file__  # points at the caller's line, not hubasync's
     assert "alice" in repr(hub)
     assert hub._auth.has_credentials
     with pytest.warns(DeprecationWarning):
