@@ -189,9 +189,12 @@ def judge_tokens(
     return [f for token in tokens for f in judge_token(token, now=now, policy=policy)]
 
 
-def unreadable(subject: str, what: str, error: BaseException, *, whole_org: bool) -> Finding:
-    """A finding for what could not be read: the whole organization (critical) or a part
-    of it (warning). ``error`` says why (its status and message)."""
+def unreadable(
+    subject: str, what: str, error: BaseException, *, whole_org: bool = False
+) -> Finding:
+    """A finding for what could not be read: the whole organization ``subject`` (critical)
+    or a part of one (warning; ``subject`` names the part, ``what`` says it in words).
+    ``error`` says why (its message, with the status)."""
     why = " ".join((str(error) or type(error).__name__).split())
     if whole_org:
         return Finding(

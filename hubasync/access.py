@@ -145,19 +145,20 @@ class _Reader:
     raised by :meth:`raise_fatal` once every part has finished, so no read is left running.
     """
 
-    def __init__(self, subject: str) -> None:
-        self.subject = subject
+    def __init__(self, org: str | None) -> None:
+        self.org = org  # None: the user's own (personal) data
         self.failures: list[tuple[str, BaseException]] = []
         self.fatal: BaseException | None = None
 
-    async def read(self, what: str, call: Awaitable[T]) -> T | None:
+    async def read(self, part: str, call: Awaitable[T]) -> T | None:
+        """``call``'s result, or ``None`` when it failed (``part`` names what it reads)."""
         try:
             return await call
         except (HubError, ValueError) as exc:
             if _ends_run(exc):
                 self.fatal = self.fatal or exc
             else:
-                self.failures.append((what, exc))
+                self.failures.append((part, exc))
             return None
 
     def raise_fatal(self) -> None:
@@ -165,7 +166,11 @@ class _Reader:
             raise self.fatal
 
     def findings(self) -> list[Finding]:
-        return [unreadable(self.subject, what, exc, whole_org=False) for what, exc in self.failures]
+        """A ``section-unreadable`` finding per part that failed (its subject is the part)."""
+        return [
+            unreadable(part, f"the {part} of {self.org}" if self.org else f"your {part}", exc)
+            for part, exc in self.failures
+        ]
 
 
 async def _listed(items: AsyncIterable[T]) -> list[T]:
@@ -177,10 +182,10 @@ async def _audit_org(
 ) -> OrgAccessAudit:
     reader = _Reader(org)
     members, groups, invites, tokens = await asyncio.gather(
-        reader.read(f"the members of {org}", _listed(hub.orgs.members(org))),
-        reader.read(f"the groups of {org}", _listed(hub.groups.list(org))),
-        reader.read(f"the invites of {org}", hub.orgs.invites(org)),
-        reader.read(f"the access tokens of {org}", _listed(hub.org_access_tokens.list(org))),
+        reader.read("members", _listed(hub.orgs.members(org))),
+        reader.read("groups", _listed(hub.groups.list(org))),
+        reader.read("invites", hub.orgs.invites(org)),
+        reader.read("access tokens", _listed(hub.org_access_tokens.list(org))),
     )
     reader.raise_fatal()
     if members is None and groups is None and invites is None and tokens is None:
@@ -196,7 +201,7 @@ async def _audit_org(
         asyncio.gather(
             *(
                 reader.read(
-                    f"the members of group {g.name} of {org}",
+                    f"members of group {g.name}",
                     _listed(_usernames(hub, org, g.name)),
                 )
                 for g in listed_groups
@@ -205,7 +210,7 @@ async def _audit_org(
         asyncio.gather(
             *(
                 reader.read(
-                    f"the scopes of token {t.label or t.id} of {org}",
+                    f"scopes of token {t.label or t.id}",
                     hub.org_access_tokens.get(org, t.id),
                 )
                 for t in listed_tokens
@@ -343,8 +348,8 @@ async def _usernames(hub: HubClient, org: str, group: str) -> AsyncIterator[str]
 
 
 async def _audit_personal(hub: HubClient, *, policy: AccessPolicy, now: datetime) -> OrgAccessAudit:
-    reader = _Reader("personal access tokens")
-    listed = await reader.read("your personal access tokens", _listed(hub.access_tokens.list()))
+    reader = _Reader(None)
+    listed = await reader.read("personal access tokens", _listed(hub.access_tokens.list()))
     reader.raise_fatal()
     tokens = None if listed is None else tuple(personal_token_access(t) for t in listed)
     findings = judge_tokens(tokens or (), now=now, policy=policy) + reader.findings()

@@ -13,7 +13,7 @@ import pytest
 
 from hubasync import AuthenticationError, HubClient
 from hubasync.access import FindingCode, OrgAccessAudit, ReportKind, Severity, audit_access
-from hubasync.testing import FakeHub
+from hubasync.testing import FakeHub, Fault
 
 PAT = "dckr_pat_mia_access_SECRET_0123456789"
 
@@ -175,3 +175,38 @@ async def test_the_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> No
     assert f"{orgs[1]} organization 1 findings" in printed
     assert "warning single-owner" in printed
     assert "member-in-no-group" not in printed  # the example leaves info findings out
+
+
+async def test_a_group_that_cannot_be_read_is_a_finding_and_nobody_is_called_groupless() -> None:
+    async with generated() as (server, hub):
+        first = server.generated.access.orgs[0]  # type: ignore[union-attr]
+        server.inject(Fault("error", status=503, path="/groups/developers/members"))
+        (report,) = [r async for r in audit_access(hub, [first], include_personal_tokens=False)]
+    groups = {g.name: g.members for g in report.groups or ()}
+    assert groups == {"developers": None, "owners": ("bench", "olivia")}
+    codes = {(f.code, f.subject) for f in report.findings}
+    assert (FindingCode.SECTION_UNREADABLE, "members of group developers") in codes
+    # one group's members unknown: "in no group" is not judged (nora stays unflagged)
+    assert FindingCode.MEMBER_IN_NO_GROUP not in {code for code, _ in codes}
+    (unread,) = [f for f in report.findings if f.code is FindingCode.SECTION_UNREADABLE]
+    assert unread.reason.startswith(f"could not read the members of group developers of {first}")
+    assert "503" in unread.reason
+
+
+async def test_an_org_token_cannot_read_personal_tokens_nor_its_orgs_tokens() -> None:
+    async with generated() as (server, _):
+        first = server.generated.access.orgs[0]  # type: ignore[union-attr]
+        oat = server.add_org_token(first, label="auditor")
+        async with HubClient(username=first, secret=oat.secret, base_url=server.url) as hub:
+            reports = {r.name: r async for r in audit_access(hub, [first])}
+    personal = reports["personal"]
+    assert personal.tokens is None
+    assert [(f.code, f.subject) for f in personal.findings] == [
+        (FindingCode.SECTION_UNREADABLE, "personal access tokens")
+    ]
+    assert "could not read your personal access tokens" in personal.findings[0].reason
+    org = reports[first]
+    assert org.readable and org.members is not None and org.tokens is None
+    assert (FindingCode.SECTION_UNREADABLE, "access tokens") in {
+        (f.code, f.subject) for f in org.findings
+    }
