@@ -312,6 +312,12 @@ class AdaptiveTokenBucket:
         _budget.pause(self._s, float(until), self._clock.time())
         self._notify()
 
+    async def observe(self, update: BudgetUpdate | None) -> None:
+        """Fold in the response to a request this limiter did not grant (e.g. one granted by
+        Redis before it failed): what Hub said counts, and the request is charged."""
+        _budget.settle(self._s, update, self._clock.time(), held=False)
+        self._notify()
+
     def give_back(self) -> None:
         """Return a reservation that was granted but never used (no request was sent)."""
         _budget.cancel(self._s, self._clock.time())

@@ -32,7 +32,7 @@ Faults, and what they cost (measured in ``benchmarks/README.md``, "Redis faults"
   switch itself; a process whose siblings are idle uses only its share.
 - **Redis answers again**: tasks queued on the local limiter are handed over to the shared
   line (none is granted locally after that), and the responses to requests the local limiter
-  granted are still charged in Redis. Cost: 3-5 sends over the limit in the 3 windows
+  granted are still charged in Redis. Cost: 1-5 sends over the limit in the 3 windows
   after, while workers return on their own schedules.
 - **Redis restarted or flushed (empty state)**: a worker that knew Hub's limit, window and
   reset starts the shared bucket from no token, after that reset, at the known rate: never a
@@ -298,6 +298,8 @@ class RedisRateLimiter:
             held = ""  # Redis is back: it still learns (and charges) what Hub said
         if self.using_fallback:
             logger.debug("hubasync: Redis is away; the lease of %s returns it", held or "-")
+            if self._fallback.bucket is not None:  # the local bucket learns from it
+                await self._fallback.bucket.observe(update)
             return
         args = _release_args(update, self._clock.time())
         try:

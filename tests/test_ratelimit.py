@@ -956,3 +956,12 @@ async def test_a_short_wait_logs_at_debug(caplog: pytest.LogCaptureFixture) -> N
         await asyncio.wait_for(task, 1)
     (record,) = [r for r in caplog.records if r.name == "hubasync.ratelimit"]
     assert record.levelno == logging.DEBUG and "start-up pacing" in record.getMessage()
+
+
+async def test_observe_charges_a_request_this_limiter_did_not_grant() -> None:
+    clock = ManualClock(T0)
+    limiter = await settled_limiter(clock, remaining=10)
+    await held(limiter, 2)
+    await limiter.observe(None)  # another limiter's request, no headers: charged
+    await limiter.observe(upd(clock, remaining=6, reset_in=30))  # its count lowers ours
+    assert limiter.in_flight == 2 and limiter.remaining == 5
