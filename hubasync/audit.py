@@ -84,6 +84,7 @@ __all__ = [
     "TagAudit",
     "TagSummary",
     "audit_namespaces",
+    "ends_run",
     "summarize",
 ]
 
@@ -647,7 +648,7 @@ class _SourceProbe:
             except (ServerError, TransportError, RateLimitError):
                 return "tags", None, None
             except HubError as exc:
-                if _ends_run(exc):
+                if ends_run(exc):
                     raise
                 self.decided = "images"
                 return "images", None, exc
@@ -735,7 +736,7 @@ async def audit_namespaces(
                 if listed == 0:
                     yield _Job(ns, None, warning=EMPTY_NAMESPACE_WARNING)
             except HubError as exc:
-                if _ends_run(exc):
+                if ends_run(exc):
                     raise
                 if not seen_first and on_namespace is not None:
                     on_namespace(ns, 0)
@@ -772,7 +773,7 @@ async def audit_namespaces(
                 yield outcome.value
                 continue
             error = outcome.error
-            if _ends_run(error):
+            if ends_run(error):
                 raise error
             if not isinstance(error, Exception | asyncio.CancelledError):
                 raise error
@@ -794,9 +795,9 @@ EMPTY_NAMESPACE_WARNING = (
 _LOGIN_OPERATIONS = frozenset({"auth.token", "auth.login", "auth.2fa_login"})
 
 
-def _ends_run(error: BaseException) -> bool:
-    """Whether ``error`` stops a whole audit: refused credentials, or a login that could not
-    be completed (Hub down for logins: every namespace would retry it in vain)."""
+def ends_run(error: BaseException) -> bool:
+    """Whether ``error`` stops a whole run (audit or prune): refused credentials, or a login
+    that could not be completed (Hub down for logins: every call would retry it in vain)."""
     if isinstance(error, AuthenticationError):
         return True
     return isinstance(error, HubError) and error.operation in _LOGIN_OPERATIONS
@@ -824,7 +825,7 @@ async def _audit_tags(
     try:
         listed = [t async for t in hub.repositories.tags(namespace, repository)]
     except (HubError, ValueError) as exc:
-        if _ends_run(exc):
+        if ends_run(exc):
             raise
         return RepositoryAudit(
             namespace=namespace,
@@ -868,7 +869,7 @@ async def _audit_images(
             raise probe_error
         summary = probed or await hub.images.summary(namespace, repository, active_from=active_from)
     except (HubError, ValueError) as exc:
-        if _ends_run(exc):
+        if ends_run(exc):
             raise
         return RepositoryAudit(
             namespace=namespace,
@@ -885,7 +886,7 @@ async def _audit_images(
             listed = hub.images.list(namespace, repository, status="inactive", active_from=since)
             inactive = tuple([InactiveImage.from_image(i) async for i in listed])
         except (HubError, ValueError) as exc:
-            if _ends_run(exc):
+            if ends_run(exc):
                 raise
             errors.append(AuditFailure.from_exception(exc, "images.list"))
     tags: tuple[TagAudit, ...] | None = None
@@ -899,7 +900,7 @@ async def _audit_images(
                 ]
             )
         except (HubError, ValueError) as exc:
-            if _ends_run(exc):
+            if ends_run(exc):
                 raise
             errors.append(AuditFailure.from_exception(exc, "repositories.tags"))
     now = datetime.now(UTC)

@@ -250,8 +250,16 @@ def test_an_audit_where_nothing_worked_exits_1_not_partial(hub: ThreadedHub) -> 
         (["audit", "acme", "--concurrency", "0"], {}, "concurrency"),
         (["audit", "acme"], {"DOCKERHUB_USERNAME": None}, "DOCKERHUB_USERNAME"),
         (["audit", "acme"], {"DOCKERHUB_TOKEN": None}, "DOCKERHUB_TOKEN"),
-        (["prune", "acme-api", "--inactive"], {}, "NAMESPACE/REPOSITORY"),
+        (["prune", "acme-api", "--inactive", "--source", "images"], {}, "NAMESPACE/REPOSITORY"),
+        (["prune", "acme/api", "--source", "images"], {}, "--inactive"),
         (["prune", "acme/api"], {}, "--inactive"),
+        (["prune", "acme", "--inactive", "--keep", "-1"], {}, "pass 0 or more"),
+        (["prune", "acme", "--inactive", "--older-than", "3x"], {}, "e.g. 90d, 12h or 8w"),
+        (["prune", "acme", "--inactive", "--match", "v1.[0-9"], {}, "without its closing"),
+        (["prune", "acme", "--inactive", "--exclude", "a/b"], {}, "is not a tag glob"),
+        (["prune", "a", "b/c", "--untagged"], {}, "exactly one NAMESPACE/REPOSITORY"),
+        (["tags", "rm", "acme/api"], {}, "TAG..."),
+        (["tags", "rm", "acme/api", "bad tag", "--yes"], {}, "not a valid tag"),
         (["tags", "list", "acme"], {}, "NAMESPACE/REPOSITORY"),
         (["tokens", "create", "ci"], {}, "--scope"),
         (["audit", "acme", "--token", PAT], {}, "No such option"),  # secrets never in argv
@@ -388,7 +396,9 @@ def prune_hub(hub: ThreadedHub) -> ThreadedHub:
 
 def test_prune_dry_run_shows_hubs_warnings_and_deletes_nothing(prune_hub: ThreadedHub) -> None:
     repo = prune_hub.prune_repo  # type: ignore[attr-defined]
-    result = invoke(prune_hub, ["prune", f"acme/{repo}", "--inactive", "--format", "json"])
+    result = invoke(
+        prune_hub, ["prune", f"acme/{repo}", "--inactive", "--format", "json", "--source", "images"]
+    )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["dry_run"] is True
@@ -405,7 +415,9 @@ def test_prune_dry_run_shows_hubs_warnings_and_deletes_nothing(prune_hub: Thread
 def test_prune_yes_deletes_in_batches_passing_warnings_back(prune_hub: ThreadedHub) -> None:
     repo = prune_hub.prune_repo  # type: ignore[attr-defined]
     before = len(prune_hub.server.requests)
-    result = invoke(prune_hub, ["prune", f"acme/{repo}", "--inactive", "--yes"])
+    result = invoke(
+        prune_hub, ["prune", f"acme/{repo}", "--inactive", "--yes", "--source", "images"]
+    )
     assert result.exit_code == 0, result.stderr
     assert "deleted 152 manifests" in result.stderr
     left = prune_hub.sync(lambda: prune_hub.server.image_digests("acme", repo))
@@ -448,7 +460,16 @@ def test_prune_refuses_an_active_from_in_the_future(prune_hub: ThreadedHub) -> N
     before = len(prune_hub.server.requests)
     result = invoke(
         prune_hub,
-        ["prune", f"acme/{repo}", "--inactive", "--active-from", "2099-01-01", "--yes"],
+        [
+            "prune",
+            f"acme/{repo}",
+            "--inactive",
+            "--active-from",
+            "2099-01-01",
+            "--yes",
+            "--source",
+            "images",
+        ],
     )
     assert result.exit_code == 2, result.stderr
     assert "in the future" in result.stderr
@@ -466,7 +487,9 @@ def test_ignorable_warnings_follow_the_selection() -> None:
 
 
 def test_prune_without_write_access_fails(hub: ThreadedHub) -> None:
-    result = invoke(hub, ["prune", "bobs/pub", "--inactive", "--active-from", "1d"])
+    result = invoke(
+        hub, ["prune", "bobs/pub", "--inactive", "--active-from", "1d", "--source", "images"]
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ")
 

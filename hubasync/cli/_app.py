@@ -16,16 +16,18 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO, cast
 
 import click
 
 from .. import _validate as v
 from .._version import __version__
-from ..audit import AuditReport, Source
+from ..audit import AuditReport, Source, audit_namespaces, ends_run
+from ..errors import HubError, NotFoundError
 from ..models import RestrictedImages
 from ..models.access_tokens import ACCESS_TOKEN_SCOPES, AccessTokenScope
+from ..prune import apply_prune, check_glob, plan_tag_prune
 from ._access import access
 from ._audit import audit_sink, run_audit, stderr_console, summary_line
 from ._common import (
@@ -48,7 +50,17 @@ from ._common import (
 )
 from ._orgs import groups, invites, members, org_tokens, repos_create
 from ._output import json_value, row_sink
-from ._prune import image_rows, prune_record, prune_repository
+from ._prune import (
+    TAG_COLUMNS,
+    image_rows,
+    parse_age,
+    prune_record,
+    prune_repository,
+    split_targets,
+    tag_prune_record,
+    tag_prune_rows,
+    tag_prune_summary,
+)
 
 __all__ = ["cli"]
 
@@ -230,22 +242,166 @@ def audit_exit_code(report: AuditReport) -> int:
 
 @cli.command()
 @connection_options
-@click.argument("target", metavar="NS/REPO")
-@click.option("--inactive", is_flag=True, help="Select images not pushed or pulled lately.")
+@click.argument("targets", metavar="NS|NS/REPO...", nargs=-1, required=True)
+@click.option(
+    "--inactive",
+    is_flag=True,
+    help="Select tags not pushed or pulled since the cutoff (--older-than). Required.",
+)
+@click.option(
+    "--older-than",
+    metavar="AGE",
+    help="The cutoff: no push or pull for AGE (90d, 12h, 8w). Default 30d, Hub's month.",
+)
+@click.option(
+    "--keep",
+    metavar="N",
+    default="1",
+    show_default=True,
+    help="Keep the N most recently pushed tags of each repository.",
+)
+@click.option("--match", "match", multiple=True, metavar="GLOB", help="Only tags matching GLOB.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Never tags matching GLOB.")
+@click.option(
+    "--source",
+    type=click.Choice(("tags", "images")),
+    default="tags",
+    show_default=True,
+    help="tags: delete tags (today's Hub). images: the seed's delete-images path for one "
+    "NS/REPO (retired on Hub since 2023-12-11; works where the image API is served).",
+)
 @click.option(
     "--untagged",
     is_flag=True,
-    help="Select images no current tag points at (with --inactive: images that are both).",
+    help="(image API only: implies --source images) Select images no current tag points at.",
 )
 @when_option
 @click.option(
     "--yes",
     is_flag=True,
-    help="Delete for real. Images Hub counts as active are kept; tagged ones (and their "
-    "tags) go only when --inactive alone selected them.",
+    help="Delete for real (default: a dry run that prints every planned deletion).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Tags deleted at once (under the shared rate budget).",
 )
 @format_option
 def prune(
+    connection: Connection,
+    targets: tuple[str, ...],
+    inactive: bool,
+    older_than: str | None,
+    keep: str,
+    match: tuple[str, ...],
+    exclude: tuple[str, ...],
+    source: str,
+    untagged: bool,
+    active_from: datetime | None,
+    yes: bool,
+    concurrency: int,
+    fmt: str,
+) -> None:
+    """Delete the inactive tags of namespaces or repositories (dry run by default).
+
+    On today's Hub: audits the tags of every target (NS or NS/REPO), plans and prints every
+    deletion with its reason, and with --yes deletes those tags. Never deletes a tag pushed
+    or pulled after the cutoff (--older-than, default 30d), nor one whose pulls Hub does not
+    know (pre-2020 tags); keeps the --keep N most recently pushed tags of each repository
+    (default 1); --match/--exclude filter by glob. Immutable tags Hub refuses are skipped
+    and reported; a tag already gone counts as done, so a re-run deletes nothing; a
+    permission error on one repository is reported and the run goes on. Untagged manifests
+    are not visible on today's Hub.
+
+    With --source images (or --untagged), the seed's path for one NS/REPO: Hub's
+    delete-images, dry run first, in batches of 100 manifests; a warning is passed back as
+    ignore_warnings only where the selection already accepted it (tags of images
+    --inactive selected); an image Hub counts as active, or one tagged since --untagged
+    listed it, is kept and reported.
+    """
+    if untagged:
+        source = "images"
+    if source == "images":
+        if len(targets) != 1:
+            raise click.BadParameter(
+                "the images source prunes one repository: pass exactly one NAMESPACE/REPOSITORY",
+                param_hint="NS/REPO",
+            )
+        _prune_images(connection, targets[0], inactive, untagged, active_from, yes, fmt)
+        return
+    if not inactive:
+        raise click.UsageError(
+            "choose the tags: --inactive (prune never selects every tag); see --help"
+        )
+    try:
+        keep_n = int(keep)
+        if keep_n < 0:
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter(
+            f"{keep!r} is not a number of tags to keep: pass 0 or more (default 1)",
+            param_hint="--keep",
+        ) from None
+    try:
+        age = parse_age(older_than) if older_than is not None else timedelta(days=30)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    for hint, patterns in (("--match", match), ("--exclude", exclude)):
+        for pattern in patterns:
+            try:
+                check_glob(pattern, hint)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint=hint) from None
+    try:
+        namespaces, only = split_targets(targets)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NS|NS/REPO") from None
+    cutoff = datetime.now(UTC) - age
+
+    async def main() -> int:
+        async with connection.client() as hub:
+            audits = []
+            async for audit in audit_namespaces(hub, namespaces, source="tags", active_from=cutoff):
+                wanted = only.get(audit.namespace)
+                if audit.repository is not None and wanted and audit.repository not in wanted:
+                    continue
+                audits.append(audit)
+            plan = plan_tag_prune(audits, cutoff=cutoff, keep=keep_n, match=match, exclude=exclude)
+            result = await apply_prune(hub, plan, concurrency=concurrency) if yes else None
+        if fmt == "json":
+            sys.stdout.write(json.dumps(json_value(tag_prune_record(plan, result))) + "\n")
+        else:
+            title = "Tags to delete" if result is None else "Tags deleted"
+            sink = row_sink(fmt, sys.stdout, TAG_COLUMNS, title=title)
+            for row in tag_prune_rows(plan, result):
+                sink.add(row)
+            sink.close()
+        click.echo(tag_prune_summary(plan, result), err=True)
+        for audit in plan.failed:
+            for failure in audit.errors:
+                error_line(f"{audit.full_name}: {failure.message}")
+        for audit in plan.warnings:
+            for warning in audit.warnings:
+                click.echo(f"warning: {audit.full_name}: {warning}", err=True)
+        problems = [
+            o for o in (result.outcomes if result else ()) if o.status in ("failed", "skipped")
+        ]
+        for outcome in problems:
+            if outcome.failure is not None:
+                error_line(f"{outcome.deletion.full_name}: {outcome.failure.message}")
+        for outcome in result.by_status("immutable") if result else ():
+            click.echo(f"skipped: {outcome.deletion.full_name} is immutable", err=True)
+        if not problems and not plan.failed and not plan.warnings:
+            return EXIT_OK
+        done = result is not None and any(o.done for o in result.outcomes)
+        return EXIT_PARTIAL if done or (result is None and plan.deletions) else EXIT_FAILURE
+
+    run(connection.debug, main)
+
+
+def _prune_images(
     connection: Connection,
     target: str,
     inactive: bool,
@@ -254,14 +410,7 @@ def prune(
     yes: bool,
     fmt: str,
 ) -> None:
-    """Delete the inactive and/or untagged images of a repository (dry run by default).
-
-    Without --yes, shows what Hub's delete-images would do, with its warnings (an image is
-    active, tags point at it) and errors; nothing is deleted. With --yes, deletes in
-    batches of 100 manifests. A warning is passed back as ignore_warnings only where the
-    selection already accepted it (tags of images --inactive selected); an image Hub counts
-    as active, or one tagged since --untagged listed it, is kept and reported.
-    """
+    """The seed's path: delete-images for one repository (see ``prune --help``)."""
     try:
         namespace, repository = parse_repository(target)
     except ValueError as exc:
@@ -552,6 +701,56 @@ def tags_list(connection: Connection, target: str, fmt: str) -> None:
                 )
             sink.close()
         return EXIT_OK
+
+    run(connection.debug, main)
+
+
+@tags.command("rm")
+@connection_options
+@click.argument("target", metavar="NS/REPO")
+@click.argument("names", metavar="TAG...", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+def tags_rm(connection: Connection, target: str, names: tuple[str, ...], yes: bool) -> None:
+    """Delete the tags TAG... of NS/REPO (asks first unless --yes).
+
+    The images the tags pointed at stay. A tag that is already gone is reported and
+    counts as done; an immutable tag Hub refuses is reported (exit 1).
+    """
+    try:
+        namespace, repository = parse_repository(target)
+        v.namespace(namespace)
+        v.repository(repository)
+        for name in names:
+            v.tag(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NS/REPO TAG...") from None
+    unique = list(dict.fromkeys(names))
+    listed = ", ".join(unique)
+    if not yes and not click.confirm(
+        f"Delete {len(unique)} tag(s) of {namespace}/{repository}: {listed}?", err=True
+    ):
+        click.echo("nothing deleted", err=True)
+        raise SystemExit(EXIT_FAILURE)
+
+    async def main() -> int:
+        failed = 0
+        async with connection.client() as hub:
+            for name in unique:
+                try:
+                    await hub.repositories.delete_tag(namespace, repository, name)
+                except NotFoundError:
+                    click.echo(f"{namespace}/{repository}:{name} is already gone", err=True)
+                    continue
+                except HubError as exc:
+                    if ends_run(exc):
+                        raise
+                    failed += 1
+                    error_line(f"{namespace}/{repository}:{name}: {exc.message}")
+                    continue
+                click.echo(f"deleted {namespace}/{repository}:{name}", err=True)
+        if not failed:
+            return EXIT_OK
+        return EXIT_PARTIAL if failed < len(unique) else EXIT_FAILURE
 
     run(connection.debug, main)
 

@@ -1,4 +1,7 @@
-"""``hubasync prune``: select images, ask Hub what deleting them would do, then (``--yes``) do it.
+"""``hubasync prune``: on today's Hub, inactive tags (:mod:`hubasync.prune` plans and applies;
+the helpers at the end of this module parse and render); with ``--source images``, the
+seed's path, described below: select images, ask Hub what deleting them would do, then
+(``--yes``) do it.
 
 Selection: ``--inactive`` (not pushed or pulled since ``--active-from``) and/or
 ``--untagged`` (no current tag). Deletion goes in batches of at most 100 manifests (one
@@ -14,13 +17,16 @@ errors, or with a warning that is not ignored, are left out of the second call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
 
+from .. import _validate as v
 from .._client import HubClient
+from ..audit import UNTAGGED_NOTE
 from ..errors import DeleteImagesError
 from ..models.images import (
     DeleteFailure,
@@ -30,14 +36,23 @@ from ..models.images import (
     Image,
     ManifestRef,
 )
+from ..prune import PlannedDeletion, PrunePlan
+from ..prune import PruneResult as TagPruneResult
+from ._common import parse_repository
 
 __all__ = [
     "MAX_BATCH",
+    "TAG_COLUMNS",
     "PruneResult",
     "batches",
     "ignorable",
+    "parse_age",
     "prune_record",
     "prune_repository",
+    "split_targets",
+    "tag_prune_record",
+    "tag_prune_rows",
+    "tag_prune_summary",
 ]
 
 #: Most manifests in one delete-images call.
@@ -220,3 +235,125 @@ def image_rows(result: PruneResult) -> list[dict[str, Any]]:
         }
         for image in result.selected
     ]
+
+
+# ------------------------------------------------------------- tags (today's Hub)
+
+_AGE = re.compile(r"^(\d+)([hdw])$")
+_AGE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+#: The columns of the tag prune output (one row per planned deletion).
+TAG_COLUMNS = ["namespace", "repository", "tag", "digest", "last_pushed", "last_pulled"]
+TAG_COLUMNS += ["action", "reason"]
+
+
+def parse_age(text: str) -> timedelta:
+    """``90d``, ``12h`` or ``8w`` as a duration (pure).
+
+    Raises:
+        ValueError: anything else, with what to pass.
+    """
+    match = _AGE.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(
+            f"{text!r} is not an age: pass a positive number of hours, days or weeks, "
+            "e.g. 90d, 12h or 8w"
+        )
+    return int(match.group(1)) * _AGE_UNITS[match.group(2)]
+
+
+def split_targets(targets: Sequence[str]) -> tuple[list[str], dict[str, set[str]]]:
+    """``NS`` and ``NS/REPO`` targets as (namespaces in order, namespace → repositories
+    asked for; a namespace given whole maps to an empty set). Names are checked."""
+    namespaces: list[str] = []
+    only: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for target in targets:
+        if "/" in target:
+            ns, repo = parse_repository(target)
+            v.namespace(ns)
+            v.repository(repo)
+            only.setdefault(ns, set()).add(repo)
+        else:
+            ns = target
+            v.namespace(ns)
+            whole.add(ns)
+        if ns not in namespaces:
+            namespaces.append(ns)
+    return namespaces, {ns: set() if ns in whole else only.get(ns, set()) for ns in namespaces}
+
+
+def _row(entry: PlannedDeletion, action: str, reason: str | None = None) -> dict[str, Any]:
+    return {
+        "namespace": entry.namespace,
+        "repository": entry.repository,
+        "tag": entry.tag,
+        "digest": entry.digest,
+        "last_pushed": entry.last_pushed,
+        "last_pulled": entry.last_pulled,
+        "action": action,
+        "reason": reason or entry.reason,
+    }
+
+
+_ACTIONS = {
+    "deleted": "deleted",
+    "already_gone": "already gone",
+    "immutable": "skipped: immutable",
+    "skipped": "skipped: permission denied",
+    "failed": "failed",
+}
+
+
+def tag_prune_rows(plan: PrunePlan, result: TagPruneResult | None) -> list[dict[str, Any]]:
+    """One row per planned deletion: what the dry run would do, or what was done (pure)."""
+    if result is None:
+        return [_row(d, "would delete") for d in plan.deletions]
+    rows = []
+    for outcome in sorted(result.outcomes, key=lambda o: o.deletion.full_name):
+        failure = outcome.failure
+        reason = f"{outcome.deletion.reason}; {failure.message}" if failure else None
+        rows.append(_row(outcome.deletion, _ACTIONS[outcome.status], reason))
+    return rows
+
+
+def tag_prune_record(plan: PrunePlan, result: TagPruneResult | None) -> dict[str, Any]:
+    """The JSON output of a tag prune: planned or done deletions, kept tags, failures."""
+    record: dict[str, Any] = {
+        "dry_run": result is None,
+        "cutoff": plan.cutoff,
+        "keep": plan.keep,
+        "deletions": tag_prune_rows(plan, result),
+        "kept": [_row(k, "kept") for k in plan.kept],
+        "failures": [
+            {"name": a.full_name, "errors": [attrs.asdict(f) for f in a.errors]}
+            for a in plan.failed
+        ],
+        "warnings": [{"name": a.full_name, "warnings": list(a.warnings)} for a in plan.warnings],
+        "note": UNTAGGED_NOTE,
+    }
+    if result is not None:
+        record["summary"] = {
+            status: len(result.by_status(status))
+            for status in ("deleted", "already_gone", "immutable", "skipped", "failed")
+        }
+    return record
+
+
+def tag_prune_summary(plan: PrunePlan, result: TagPruneResult | None) -> str:
+    """One line for stderr: what was (or would be) deleted and kept."""
+    repos = len({(d.namespace, d.repository) for d in plan.deletions})
+    if result is None:
+        if not plan.deletions:
+            return f"nothing to prune: no tag matches ({len(plan.kept)} kept)"
+        return (
+            f"dry run: {len(plan.deletions)} tags of {repos} repositories would be deleted "
+            f"({len(plan.kept)} kept; cutoff {plan.cutoff.isoformat()}). "
+            "Run again with --yes to delete."
+        )
+    counts = {s: len(result.by_status(s)) for s in _ACTIONS}
+    return (
+        f"deleted {counts['deleted']} tags of {repos} repositories ({counts['already_gone']} "
+        f"already gone, {counts['immutable']} immutable skipped, {counts['skipped']} skipped "
+        f"after a permission error, {counts['failed']} failed; {len(plan.kept)} kept)"
+    )
