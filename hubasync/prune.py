@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PlannedDeletion",
     "PrunePlan",
-    "PruneResult",
+    "TagPruneResult",
     "TagOutcome",
     "apply_prune",
     "check_glob",
@@ -302,7 +302,7 @@ class TagOutcome:
 
 
 @attrs.frozen(kw_only=True)
-class PruneResult:
+class TagPruneResult:
     """What :func:`apply_prune` did, one outcome per planned deletion (completion order).
 
     Attributes:
@@ -321,7 +321,7 @@ class PruneResult:
         return all(o.done or o.status == "immutable" for o in self.outcomes)
 
 
-async def apply_prune(hub: HubClient, plan: PrunePlan, *, concurrency: int = 8) -> PruneResult:
+async def apply_prune(hub: HubClient, plan: PrunePlan, *, concurrency: int = 8) -> TagPruneResult:
     """Delete the planned tags (see the module docstring for the fault rules).
 
     Args:
@@ -363,4 +363,4 @@ async def apply_prune(hub: HubClient, plan: PrunePlan, *, concurrency: int = 8) 
                 raise error
             failure = AuditFailure.from_exception(error, "repositories.delete_tag")
             outcomes.append(TagOutcome(deletion=result.item, status="failed", failure=failure))
-    return PruneResult(outcomes=tuple(outcomes))
+    return TagPruneResult(outcomes=tuple(outcomes))

@@ -36,8 +36,7 @@ from ..models.images import (
     Image,
     ManifestRef,
 )
-from ..prune import PlannedDeletion, PrunePlan
-from ..prune import PruneResult as TagPruneResult
+from ..prune import PlannedDeletion, PrunePlan, TagPruneResult
 from ._common import parse_repository
 
 __all__ = [
