@@ -13,7 +13,15 @@ from types import ModuleType
 __all__ = ["BENCHMARKS", "OPT_IN", "load"]
 
 #: The benchmarks ``python -m benchmarks`` runs by default, in this order.
-BENCHMARKS: tuple[str, ...] = ("overhead", "budget", "pagination", "fanout", "memory", "scaling")
+BENCHMARKS: tuple[str, ...] = (
+    "overhead",
+    "budget",
+    "pagination",
+    "fanout",
+    "audit_today",
+    "memory",
+    "scaling",
+)
 #: Benchmarks run only when named (they need more than the machine: Redis).
 OPT_IN: tuple[str, ...] = ("redis_multiprocess",)
 

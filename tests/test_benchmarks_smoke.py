@@ -25,6 +25,7 @@ EXPECTED_RESULTS: dict[str, set[str]] = {
     "budget": {"hubasync", "naive_tenacity", "allowed_rate_per_s"},
     "pagination": {"expected_items", "by_prefetch"},
     "fanout": {"fan_out_summaries", "audit_namespaces"},
+    "audit_today": {"requests", "requests_per_repository", "ratio_to_ideal", "tags", "sources"},
     "memory": {"stream", "to_list", "to_list_extrapolated_growth_bytes"},
     "scaling": {"overhead", "pagination"},
 }
@@ -40,6 +41,12 @@ EXACTNESS: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "scaling": lambda r: all(p["exact_in_order"] for p in r["pagination"]),
     "budget": lambda r: r["hubasync"]["failed"] == 0,
+    "audit_today": lambda r: (
+        r["failed"] == 0
+        and r["sources"] == ["tags"]
+        and r["tags"] == 20 * 30
+        and r["requests"] == r["expected_requests"]
+    ),
     "fanout": lambda r: (
         r["fan_out_summaries"]["failed"] == 0 and r["audit_namespaces"]["failed"] == 0
     ),

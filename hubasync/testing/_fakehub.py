@@ -329,6 +329,7 @@ class FakeHub(CoreSeeding, OrgSeeding):
         now: datetime | float | None = None,
         audit: bool = True,
         legacy_share: float = 0.0,
+        version_tags: float = 0.3,
         org_admin: bool = True,
         **options: Any,
     ) -> FakeHub:
@@ -339,7 +340,9 @@ class FakeHub(CoreSeeding, OrgSeeding):
         clock); the same ``seed`` and ``now`` give the same data. ``options`` go to
         ``FakeHub(...)``; ``audit=False`` skips recording the push events. ``legacy_share``
         (0 to 1) of the version tags are served like pre-2020 tags: no ``tag_*`` fields,
-        no ``digest``.
+        no ``digest``. ``version_tags`` (0 to 1) is the share of images that also get a
+        version tag (``1.N.0``) besides the moving ``latest``: 1.0 gives every repository
+        ``images_per_repo + 1`` tags.
 
         With ``org_admin`` (the default) and at least two namespaces, the first two also get
         members, groups, organization tokens, invites and SCIM, with planted access-audit
@@ -347,6 +350,8 @@ class FakeHub(CoreSeeding, OrgSeeding):
         """
         if not 0.0 <= legacy_share <= 1.0:
             raise ValueError(f"legacy_share must be between 0 and 1, got {legacy_share!r}")
+        if not 0.0 <= version_tags <= 1.0:
+            raise ValueError(f"version_tags must be between 0 and 1, got {version_tags!r}")
         options.setdefault("seed", seed)
         hub = cls(**options)
         when = to_epoch(now)
@@ -361,6 +366,7 @@ class FakeHub(CoreSeeding, OrgSeeding):
             password=password,
             audit=audit,
             legacy_share=legacy_share,
+            version_tags=version_tags,
         )
         if org_admin:
             planted = plant_access(

@@ -64,6 +64,7 @@ def populate(
     password: str,
     audit: bool,
     legacy_share: float = 0.0,
+    version_tags: float = 0.3,
 ) -> GeneratedData:
     """Fill ``state`` with generated data (see the module docstring)."""
     for name, value in (
@@ -110,7 +111,16 @@ def populate(
                     f"created the repository {repo.full_name}", created,
                 )  # fmt: skip
             total += _fill_repo(
-                state, repo, images_per_repo, now, getrandbits, rand, username, audit, legacy_share
+                state,
+                repo,
+                images_per_repo,
+                now,
+                getrandbits,
+                rand,
+                username,
+                audit,
+                legacy_share,
+                version_tags,
             )
     return GeneratedData(
         namespaces=tuple(created_ns),
@@ -132,6 +142,7 @@ def _fill_repo(
     username: str,
     audit: bool,
     legacy_share: float = 0.0,
+    version_tags: float = 0.3,
 ) -> int:
     if count == 0:
         return 0
@@ -168,7 +179,7 @@ def _fill_repo(
                 f"{repo.full_name}",
                 pushed,
             )  # fmt: skip
-        if r > 0.7:
+        if r > 1.0 - version_tags or version_tags >= 1.0:
             version += 1
             name = f"1.{version}.0"
             img.tags.append(name)
