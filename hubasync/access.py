@@ -58,7 +58,7 @@ from ._access_rules import (
     sort_findings,
     unreadable,
 )
-from .audit import _ends_run
+from .audit import ends_run
 from .errors import HubError
 from .fanout import fan_out
 
@@ -155,7 +155,7 @@ class _Reader:
         try:
             return await call
         except (HubError, ValueError) as exc:
-            if _ends_run(exc):
+            if ends_run(exc):
                 self.fatal = self.fatal or exc
             else:
                 self.failures.append((part, exc))
@@ -448,7 +448,7 @@ async def _run(
                 yield outcome.value
                 continue
             error = outcome.error
-            if _ends_run(error) or not isinstance(error, Exception):
+            if ends_run(error) or not isinstance(error, Exception):
                 raise error
             org = outcome.item
             if org is None:  # pragma: no cover - _audit_personal turns failures into findings
