@@ -40,6 +40,10 @@ async def names(hub: HubClient) -> list[str]:
     await hub.access_tokens.create("ci", ["repo:read"])
     async for repo in hub.repositories.list("me", ordering="-last_updated"):
         found.append(repo.name)
+    await hub.orgs.update_member_role("myorg", "jon", "editor")
+    await hub.repositories.add_group("myorg", "app", 7, "write")
+    async for user in hub.scim.with_token("t").users(sort_order="descending"):
+        found.append(user.id)
     return found
 
 
@@ -56,6 +60,8 @@ async def wrong(hub: HubClient) -> str:
         return outcome.value.name  # not narrowed: the value may be None
     hub.repositories.list("me", ordering="newest")  # not one of the orderings
     hub.images.list("me", "app", status="stale")  # not a status
+    await hub.orgs.update_member_role("myorg", "jon", "admin")  # not a role
+    await hub.repositories.add_group("myorg", "app", 7, "owner")  # not a permission
     return ""
 """
 
@@ -103,4 +109,6 @@ def test_what_the_types_forbid_is_reported(mypy_output: dict[str, list[str]]) ->
     assert 'Item "None" of "Repository | None" has no attribute "name"' in out
     assert "Literal['newest']" in out and '"ordering"' in out
     assert "Literal['stale']" in out and '"status"' in out
-    assert len(mypy_output["bad_script"]) == 3, out
+    assert "Literal['admin']" in out and '"update_member_role"' in out
+    assert "Literal['owner']" in out and '"add_group"' in out
+    assert len(mypy_output["bad_script"]) == 5, out

@@ -69,7 +69,11 @@ from .org_access_tokens import (
     UpdateOrgAccessTokenRequest,
 )
 from .orgs import (
+    MEMBER_ROLES,
+    MEMBER_TYPES,
     MemberExportRow,
+    MemberRole,
+    MemberType,
     OrgMember,
     OrgRole,
     OrgSettings,
@@ -77,9 +81,11 @@ from .orgs import (
     UpdateMemberRoleRequest,
 )
 from .repositories import (
+    GROUP_PERMISSIONS,
     REPOSITORY_ORDERINGS,
     Category,
     CreateRepositoryRequest,
+    GroupPermission,
     ImmutableTagsRequest,
     ImmutableTagsSettings,
     ImmutableTagsVerifyRequest,
@@ -110,12 +116,20 @@ from .scim import (
     ScimSchema,
     ScimSchemaAttribute,
     ScimServiceProviderConfig,
+    ScimSortOrder,
     ScimSupport,
     ScimUpdateUserRequest,
     ScimUser,
 )
 
 __all__ = [
+    "GROUP_PERMISSIONS",
+    "GroupPermission",
+    "MEMBER_ROLES",
+    "MEMBER_TYPES",
+    "MemberRole",
+    "MemberType",
+    "ScimSortOrder",
     "RepositoryOrdering",
     "REPOSITORY_ORDERINGS",
     "ImageStatusName",

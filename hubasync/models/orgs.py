@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypeAlias, get_args
 
 import attrs
 
@@ -10,7 +11,11 @@ from ._base import OpenStrEnum
 from .groups import AccountProfile
 
 __all__ = [
+    "MEMBER_ROLES",
+    "MEMBER_TYPES",
     "MemberExportRow",
+    "MemberRole",
+    "MemberType",
     "OrgMember",
     "OrgRole",
     "OrgSettings",
@@ -45,6 +50,14 @@ class OrgSettings:
     """
 
     restricted_images: RestrictedImages | None = None
+
+
+#: A role in an organization, as requests spell it (``update_member_role``, filters, invites).
+MemberRole: TypeAlias = Literal["owner", "editor", "member"]
+MEMBER_ROLES: tuple[MemberRole, ...] = get_args(MemberRole)
+#: Which rows the organization member list returns.
+MemberType: TypeAlias = Literal["all", "invitee", "member"]
+MEMBER_TYPES: tuple[MemberType, ...] = get_args(MemberType)
 
 
 class OrgRole(OpenStrEnum):

@@ -11,9 +11,11 @@ from ._base import OpenStrEnum
 from .images import ImageStatus
 
 __all__ = [
+    "GROUP_PERMISSIONS",
     "REPOSITORY_ORDERINGS",
     "Category",
     "CreateRepositoryRequest",
+    "GroupPermission",
     "ImmutableTagsRequest",
     "ImmutableTagsSettings",
     "ImmutableTagsVerifyRequest",
@@ -37,6 +39,9 @@ RepositoryOrdering: TypeAlias = Literal[
     "name", "-name", "last_updated", "-last_updated", "pull_count", "-pull_count"
 ]
 REPOSITORY_ORDERINGS: tuple[RepositoryOrdering, ...] = get_args(RepositoryOrdering)
+#: ``repositories.add_group(permission=...)``: a group's permission on a repository.
+GroupPermission: TypeAlias = Literal["read", "write", "admin"]
+GROUP_PERMISSIONS: tuple[GroupPermission, ...] = get_args(GroupPermission)
 
 
 class TagStatus(OpenStrEnum):

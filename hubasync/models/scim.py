@@ -7,11 +7,13 @@ Attribute names are SCIM's JSON names (``userName``, ``givenName``…), as every
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, TypeAlias
 
 import attrs
 
 __all__ = [
     "SCIM_USER_SCHEMA",
+    "ScimSortOrder",
     "ScimAuthenticationScheme",
     "ScimBulkSupport",
     "ScimCreateUserRequest",
@@ -31,6 +33,8 @@ __all__ = [
 
 #: The schema URN of a SCIM user.
 SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+#: ``scim.users(sort_order=...)``.
+ScimSortOrder: TypeAlias = Literal["ascending", "descending"]
 
 
 @attrs.frozen(kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal, get_args
+from typing import Any
 
 from .. import _validate as v
 from .._convert import unstructure
@@ -12,7 +12,11 @@ from .._pagination import Paginator
 from ..errors import ResponseValidationError
 from ..models.invites import Invite
 from ..models.orgs import (
+    MEMBER_ROLES,
+    MEMBER_TYPES,
     MemberExportRow,
+    MemberRole,
+    MemberType,
     OrgMember,
     OrgSettings,
     RestrictedImages,
@@ -22,12 +26,9 @@ from ._base import Resource
 
 __all__ = ["MemberType", "Orgs", "Role"]
 
-#: A role in an organization, as requests spell it.
-Role = Literal["owner", "editor", "member"]
-#: Which rows the member list returns.
-MemberType = Literal["all", "invitee", "member"]
-ROLES: tuple[str, ...] = get_args(Role)
-MEMBER_TYPES: tuple[str, ...] = get_args(MemberType)
+#: A role in an organization (``hubasync.models.MemberRole``).
+Role = MemberRole
+ROLES = MEMBER_ROLES
 
 
 def check_role(role: object, param: str = "role") -> str:

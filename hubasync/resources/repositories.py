@@ -5,15 +5,16 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Iterable
-from typing import Literal, get_args
 
 from .. import _validate as v
 from .._convert import unstructure
 from .._pagination import Paginator
 from ..errors import HubError, ImmutableTagError, NotFoundError
 from ..models.repositories import (
+    GROUP_PERMISSIONS,
     REPOSITORY_ORDERINGS,
     CreateRepositoryRequest,
+    GroupPermission,
     ImmutableTagsRequest,
     ImmutableTagsVerifyRequest,
     ImmutableTagsVerifyResult,
@@ -28,9 +29,8 @@ from ._base import Resource
 
 __all__ = ["Permission", "Repositories"]
 
-#: A group's permission on a repository.
-Permission = Literal["read", "write", "admin"]
-_PERMISSIONS: tuple[str, ...] = get_args(Permission)
+#: A group's permission on a repository (``hubasync.models.GroupPermission``).
+Permission = GroupPermission
 
 
 def _check_repository_fields(
@@ -238,7 +238,7 @@ class Repositories(Resource):
             raise ValueError(
                 f"group_id must be a group's numeric id (OrgGroup.id), got {group_id!r}"
             )
-        v.check_choice(permission, "permission", _PERMISSIONS)
+        v.check_choice(permission, "permission", GROUP_PERMISSIONS)
         body = unstructure(RepositoryGroupRequest(group_id=group_id, permission=permission))
         op = "repositories.add_group"
         resp = await self._send(op, "POST", path, json=body, idempotent=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import urllib.parse
 from collections.abc import Awaitable, Iterable
-from typing import Any, Literal
+from typing import Any, get_args
 
 from .. import _validate as v
 from .._convert import unstructure
@@ -23,6 +23,7 @@ from ..models.scim import (
     ScimResourceType,
     ScimSchema,
     ScimServiceProviderConfig,
+    ScimSortOrder,
     ScimUpdateUserRequest,
     ScimUser,
 )
@@ -32,8 +33,8 @@ __all__ = ["SCIM_MAX_COUNT", "Scim", "SortOrder"]
 
 #: The most users one page of ``GET /v2/scim/2.0/Users`` holds (its ``count`` maximum).
 SCIM_MAX_COUNT = 200
-#: The order of a sorted user list.
-SortOrder = Literal["ascending", "descending"]
+#: The order of a sorted user list (``hubasync.models.ScimSortOrder``).
+SortOrder = ScimSortOrder
 _MEDIA_TYPE = "application/scim+json"
 _ROOT = "/v2/scim/2.0"
 
@@ -174,7 +175,7 @@ class Scim(Resource):
         if sort_by is not None:
             v.check_text(sort_by, "sort_by")
         if sort_order is not None:
-            v.check_choice(sort_order, "sort_order", ("ascending", "descending"))
+            v.check_choice(sort_order, "sort_order", get_args(ScimSortOrder))
         return self._paginate(
             "scim.users",
             f"{_ROOT}/Users",
