@@ -435,12 +435,10 @@ class SharedLine:
                 _raise_swallowed_cancel(base)
         except (asyncio.CancelledError, RateLimitError):
             self.wait = None
-            try:
+            with contextlib.suppress(_RedisDown):
                 await self.scripts.run(
                     "CANCEL", _redis_scripts.CANCEL, rid, self.burst, self.notices.channel
                 )
-            except _RedisDown:
-                pass
             raise
 
     def _note_wait(self, wait: Wait, now: float) -> None:
@@ -474,10 +472,8 @@ class SharedLine:
         try:
             reply = await asyncio.shield(call)
         except asyncio.CancelledError:
-            try:
+            with contextlib.suppress(Exception):
                 await call
-            except Exception:
-                pass
             raise
         grant = _parse_acquire_reply(reply)
         if grant.limit is not None and grant.window is not None:

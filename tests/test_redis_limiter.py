@@ -622,7 +622,7 @@ async def test_the_fallback_spends_only_this_workers_share(
     granted = 0
     while granted < 30:
         try:
-            await asyncio.wait_for(limiter.acquire(), 0.05)
+            await asyncio.wait_for(limiter.acquire(), 0.2)
         except TimeoutError:
             break
         granted += 1
