@@ -203,7 +203,9 @@ async def own_cost(n: int, concurrency: int = CONCURRENCY) -> dict[str, float]:
 
     The client's session is replaced by one that answers at once with the bench body and the
     headers Hub sends (``Date`` and ``X-RateLimit-*``), so what is measured is everything
-    hubasync does around aiohttp: validation, slot, limiter, headers, JSON, cattrs.
+    hubasync does around aiohttp: validation, slot, limiter, headers, JSON, cattrs. (The
+    session is swapped rather than the transport's ``send``, so that the aiohttp adapter the
+    transport calls, ``Transport._aiohttp_send``, stays in the figure.)
     """
     from multidict import CIMultiDict, CIMultiDictProxy
 

@@ -179,7 +179,7 @@ def api_url(base: str, path: str, params: Params | None = None) -> str:
     """``base`` (no trailing slash) + an API path (+ query). Never any other origin."""
     if not path.startswith("/v2/") or "/../" in path or "/./" in path or "//" in path[1:]:
         raise ValueError(f"internal error: refusing to send to path {path!r}")
-    query = encode_query(params)
+    query = encode_query(params) if params else ""
     return f"{base}{path}?{query}" if query else f"{base}{path}"
 
 
