@@ -21,6 +21,7 @@ from yarl import URL
 from ._ratelimit import RateLimitInfo
 from ._responses import decode_error_body, decode_json, error_for_status, hub_txnid, scrub
 from ._retry import (
+    MAX_CONSECUTIVE_429,
     RETRYABLE_STATUSES,
     FailureKind,
     RetryState,
@@ -327,7 +328,8 @@ def _rate_limited(
         )
         return Fail(RateLimitError(message, **common), pause_until=pause)
     # The limiter holds every request until the deadline: no sleep of our own.
-    return Retry(0.0, f"429 #{state.consecutive_429}, limiter paused {wait:.2f} s", pause)
+    attempt = f"attempt {state.consecutive_429}/{MAX_CONSECUTIVE_429 - 1}"
+    return Retry(0.0, f"HTTP 429, {attempt}, limiter paused {wait:.2f} s", pause)
 
 
 def interpret_fault(

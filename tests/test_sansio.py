@@ -90,7 +90,8 @@ def test_a_429_within_max_wait_pauses_the_limiter_and_retries_without_a_sleep() 
     out = answer(429, {"detail": "slow"}, {"Retry-After": "30"}, state=state)
     assert isinstance(out, Retry)
     assert out.delay == 0.0 and out.pause_until == pytest.approx(NOW + 30)
-    assert "429" in out.reason and state.consecutive_429 == 1 and state.retries == 0
+    assert out.reason == "HTTP 429, attempt 1/19, limiter paused 30.00 s"
+    assert state.consecutive_429 == 1 and state.retries == 0
 
 
 def test_a_429_beyond_max_wait_fails_with_retry_at_and_still_pauses_the_others() -> None:

@@ -539,7 +539,12 @@ async def test_an_injected_send_gets_the_request_and_its_answer_is_interpreted()
     ]
 
 
-async def test_an_injected_send_drives_refresh_and_redirect() -> None:
+async def test_an_injected_send_drives_refresh_and_redirect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="hubasync.transport")
     send = FakeSend(
         (401, {}, {"detail": "expired"}),
         (307, {"Location": "/v2/moved"}, b""),
@@ -554,6 +559,11 @@ async def test_an_injected_send_drives_refresh_and_redirect() -> None:
     assert paths == ["/v2/auth/token", "/v2/thing", "/v2/auth/token", "/v2/thing", "/v2/moved"]
     tokens = [h["Authorization"] for (_, url, h, _, _) in send.calls if "auth/token" not in url]
     assert tokens[0] != tokens[1] == tokens[2]  # refreshed once, then carried by the redirect
+    logged = [r.getMessage() for r in caplog.records if r.name == "hubasync.transport"]
+    assert logged == [
+        "test.get: 401, token refreshed; retrying in 0.00 s",
+        "test.get: following a redirect to /v2/moved",
+    ]
 
 
 async def test_a_send_that_fails_otherwise_propagates_and_returns_the_reservation() -> None:
@@ -597,7 +607,7 @@ async def test_retries_are_logged_at_info_with_attempt_and_wait_but_no_secret(
     assert infos[0].startswith("repos.get: ConnectionRefusedError ([Errno 111] Connection refused)")
     assert "attempt 1/3; retrying in" in infos[0]
     assert infos[1].startswith("repos.get: ServerDisconnectedError") and "attempt 2/3" in infos[1]
-    assert infos[2].startswith("repos.get: 429") and "limiter paused" in infos[2]
+    assert infos[2].startswith("repos.get: HTTP 429, attempt 1/19, limiter paused")
     assert infos[3].startswith("test.create: ConnectionRefusedError") and "attempt 1/3" in infos[3]
     assert len(infos) == 4
     assert "TOPSECRET" not in caplog.text and "Bearer" not in caplog.text
