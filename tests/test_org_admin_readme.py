@@ -43,7 +43,12 @@ async def test_the_org_admin_examples_run(
             "myorg", "app", images=[FakeImage(digest_of("x"), tags=["v1", "latest"])]
         )
         monkeypatch.setenv("DOCKERHUB_SCIM_TOKEN", server.enable_scim("myorg"))
-        async with HubClient(username="alice", secret="dckr_pat_alice", base_url=server.url) as hub:
+        async with HubClient(
+            username="alice",
+            secret="dckr_pat_alice",
+            base_url=server.url,
+            requests_per_minute=10**6,  # FakeHub here has no rate limit to learn from
+        ) as hub:
             first, scim = blocks
             await run(first, hub)
             assert server.org_members("myorg") == {"alice": "owner", "jonsnow": "editor"}
