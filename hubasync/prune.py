@@ -12,8 +12,8 @@ Pruning is two steps:
    - ``exclude`` globs keep a tag; with ``match`` globs, only matching tags are candidates;
    - the ``keep`` most recently pushed tags are kept (default 1);
    - a tag pushed or pulled at or after the cutoff is kept, always;
-   - a tag whose pulls are unknown (only a push time, a pre-2020 tag; or no timestamp at
-     all) is kept: Hub cannot say it was not pulled;
+   - a tag whose pulls are unknown (neither its own ``tag_*`` timestamps nor its platform
+     images' say: only a push time, or nothing) is kept: Hub cannot say it was not pulled;
    - a tag the repository's immutable-tag rules cover (when the listing said) is kept;
    - every other tag is deleted: "no push or pull since <cutoff>".
 

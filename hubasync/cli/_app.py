@@ -309,7 +309,7 @@ def prune(
     On today's Hub: audits the tags of every target (NS or NS/REPO), plans and prints every
     deletion with its reason, and with --yes deletes those tags. Never deletes a tag pushed
     or pulled after the cutoff (--older-than, default 30d), nor one whose pulls Hub does not
-    know (pre-2020 tags); keeps the --keep N most recently pushed tags of each repository
+    record (an old tag without tag or image timestamps); keeps the --keep N most recently pushed tags of each repository
     (default 1); --match/--exclude filter by glob. Immutable tags Hub refuses are skipped
     and reported; a tag already gone counts as done, so a re-run deletes nothing; a
     permission error on one repository is reported and the run goes on. Untagged manifests
