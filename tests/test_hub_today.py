@@ -206,3 +206,23 @@ async def test_delete_tag_checks_its_input_before_sending(
         with pytest.raises(ValueError, match=needle):
             await hub.repositories.delete_tag(*args)
     assert not [r for r in fake_hub.requests if r.method == "DELETE"]
+
+
+def test_generated_data_can_ask_for_legacy_tags_and_more_version_tags() -> None:
+    hub = FakeHub.generate(
+        namespaces=1,
+        repos_per_namespace=2,
+        images_per_repo=9,
+        seed=4,
+        legacy_share=1.0,
+        version_tags=1.0,
+        org_admin=False,
+    )
+    ns, repo = hub.generated.repositories[0].split("/")
+    tags = hub.tags(ns, repo)
+    assert len(tags) == 10 and "latest" in tags  # 9 version tags and latest
+    state_tags = hub._state.repository(ns, repo).tags
+    assert all(t.legacy for name, t in state_tags.items() if name != "latest")
+    assert not state_tags["latest"].legacy
+    with pytest.raises(ValueError, match="version_tags"):
+        FakeHub.generate(namespaces=1, version_tags=1.5)
