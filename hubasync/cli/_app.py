@@ -309,11 +309,11 @@ def prune(
     On today's Hub: audits the tags of every target (NS or NS/REPO), plans and prints every
     deletion with its reason, and with --yes deletes those tags. Never deletes a tag pushed
     or pulled after the cutoff (--older-than, default 30d), nor one whose pulls Hub does not
-    record (an old tag without tag or image timestamps); keeps the --keep N most recently pushed tags of each repository
-    (default 1); --match/--exclude filter by glob. Immutable tags Hub refuses are skipped
-    and reported; a tag already gone counts as done, so a re-run deletes nothing; a
-    permission error on one repository is reported and the run goes on. Untagged manifests
-    are not visible on today's Hub.
+    record (an old tag without tag or image timestamps); keeps the --keep N most recently
+    pushed tags of each repository (default 1); --match/--exclude filter by glob. Immutable
+    tags Hub refuses are skipped and reported; a tag already gone counts as done, so a
+    re-run deletes nothing; a permission error on one repository is reported and the run
+    goes on. Untagged manifests are not visible on today's Hub.
 
     With --source images (or --untagged), the seed's path for one NS/REPO: Hub's
     delete-images, dry run first, in batches of 100 manifests; a warning is passed back as
