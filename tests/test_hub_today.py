@@ -164,6 +164,20 @@ async def test_delete_tag_is_retried_on_a_server_error(fake_hub: FakeHub) -> Non
     assert statuses == [503, 503, 204]
 
 
+async def test_delete_tag_after_a_lost_answer_counts_as_done(fake_hub: FakeHub) -> None:
+    """Hub deleted the tag but the answer was lost (the client timed out); the retry meets
+    a 404, which is the goal reached, not an error."""
+    seed(fake_hub)
+    async with client(fake_hub, timeout=0.3) as hub:
+        await hub.login()
+        # two slow answers: the first attempt is processed after the client gave up on it
+        fake_hub.inject(Fault.latency(0.5, times=2, method="DELETE"))
+        await hub.repositories.delete_tag("acme", "app", "1.0")
+    assert "1.0" not in fake_hub.tags("acme", "app")
+    statuses = [r.status for r in fake_hub.requests if r.method == "DELETE"]
+    assert statuses.count(204) == 1 and statuses[-1] == 404
+
+
 async def test_an_immutable_tag_is_refused_with_an_error_naming_immutability(
     fake_hub: FakeHub,
 ) -> None:
