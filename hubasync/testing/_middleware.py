@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ._faults import Fault
 from ._http import (
@@ -46,8 +47,6 @@ _log = logging.getLogger("hubasync.testing")
 LOGIN_PATHS = frozenset({"/v2/users/login", "/v2/users/2fa-login", "/v2/auth/token"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _HAP429_BODY = b"Too Many Requests (HAP429)."
-
-Middleware = Any  # aiohttp's middleware type is not exported in a form mypy accepts
 
 
 def middlewares(api: Api) -> list[Middleware]:
