@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Final
 
 import attrs
+import tenacity
 
 __all__ = [
     "MAX_CONSECUTIVE_429",
@@ -112,11 +113,23 @@ def backoff_delay(
     cap: float = 30.0,
     rng: Callable[[], float] = random.random,
 ) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))].
+
+    The schedule is tenacity's ``wait_exponential`` (its overflow-safe ceiling); the jitter is
+    drawn here from ``rng`` so tests can pin it (tenacity's ``wait_random_exponential`` draws
+    from the module-level ``random`` and cannot be seeded per call).
+    """
     if attempt < 1:
         return 0.0
-    ceiling = min(cap, base * (2.0 ** min(attempt - 1, 32)))
+    ceiling = tenacity.wait_exponential(multiplier=base, max=cap)(_Attempt(attempt))  # type: ignore[arg-type]
     return rng() * ceiling * _backoff_scale
+
+
+@attrs.define(slots=True)
+class _Attempt:
+    """The one field of tenacity's ``RetryCallState`` its wait strategies read."""
+
+    attempt_number: int
 
 
 def rate_limit_deadline(

@@ -8,11 +8,12 @@ typed error). Around ``send``: the concurrency slot, then the limiter's token; b
 before ``send`` so that waiting for them never eats the request timeout, and the slot is given
 back before any backoff sleep.
 
-The loop is written out rather than run by tenacity: tenacity drives a retry loop from an
-exception or from a single result predicate, while here every answer already comes with its
-verdict and its wait from ``interpret`` (the waits are computed in ``_retry``: full-jitter
-exponential backoff, Hub's hints for 429 and 503). Wrapping that in tenacity would only add
-its per-call cost (an ``AsyncRetrying`` and a ``Future`` per attempt) to every request.
+The loop is written out rather than run by tenacity's ``AsyncRetrying``: tenacity drives a
+retry loop from an exception or from a single result predicate, while here every answer already
+comes with its verdict and its wait from ``interpret``, and wrapping that would only add its
+per-call cost (an ``AsyncRetrying`` and a ``Future`` per attempt) to every request. The backoff
+itself is tenacity's: ``_retry.backoff_delay`` takes its exponential schedule from
+``tenacity.wait_exponential`` and adds full jitter; Hub's hints for 429 and 503 win over it.
 """
 
 from __future__ import annotations

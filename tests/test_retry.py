@@ -83,6 +83,8 @@ def test_backoff_is_full_jitter_and_capped() -> None:
         assert backoff_delay(1, rng=lambda: 1.0) == 0.5
         assert backoff_delay(3, rng=lambda: 1.0) == 2.0
         assert backoff_delay(50, rng=lambda: 1.0) == 30.0
+        assert backoff_delay(10**6, rng=lambda: 1.0) == 30.0  # no overflow far out
+        assert backoff_delay(3, base=1.0, cap=3.0, rng=lambda: 1.0) == 3.0
         assert backoff_delay(4, rng=lambda: 0.0) == 0.0
         assert backoff_delay(0) == 0.0
     finally:
