@@ -330,6 +330,8 @@ class RepositoryFacts:
         is_private: whether it is private.
         star_count: how many users starred it.
         categories: the slugs of its categories.
+        immutable_rules: the immutable-tag rules (regular expressions) when the listing
+            said and they are enabled; ``None`` when the listing did not say.
     """
 
     storage_size: int | None = None
@@ -340,11 +342,17 @@ class RepositoryFacts:
     is_private: bool | None = None
     star_count: int | None = None
     categories: tuple[str, ...] = ()
+    immutable_rules: tuple[str, ...] | None = None
 
     @classmethod
     def from_repository(cls, repo: Repository) -> RepositoryFacts:
-        """The facts of a listing entry."""
+        """The facts of a listing entry (or of ``hub.repositories.get``)."""
+        settings = repo.immutable_tags_settings
+        rules = None
+        if settings is not None:
+            rules = tuple(settings.rules) if settings.enabled else ()
         return cls(
+            immutable_rules=rules,
             storage_size=repo.storage_size,
             last_updated=repo.last_updated,
             last_modified=repo.last_modified,

@@ -14,7 +14,9 @@ Pruning is two steps:
    - a tag pushed or pulled at or after the cutoff is kept, always;
    - a tag whose pulls are unknown (neither its own ``tag_*`` timestamps nor its platform
      images' say: only a push time, or nothing) is kept: Hub cannot say it was not pulled;
-   - a tag the repository's immutable-tag rules cover (when the listing said) is kept;
+   - a tag the repository's immutable-tag rules cover is kept (rules from the
+     ``immutable_rules`` argument, else the audit's facts; ``hubasync prune`` reads them
+     with one ``repositories.get`` per repository that has planned deletions);
    - every other tag is deleted: "no push or pull since <cutoff>".
 
 2. :func:`apply_prune` deletes the planned tags with bounded concurrency (``fan_out``)
@@ -32,7 +34,7 @@ the seed's ``delete-images`` path stays in ``hubasync prune --source images``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -187,7 +189,7 @@ def plan_tag_prune(
     keep: int = 1,
     match: Sequence[str] = (),
     exclude: Sequence[str] = (),
-    immutable_rules: dict[str, Sequence[str]] | None = None,
+    immutable_rules: Mapping[str, Sequence[str]] | None = None,
 ) -> PrunePlan:
     """Plan the deletion of the inactive tags of ``audits`` (pure; see the module rules).
 
@@ -199,7 +201,8 @@ def plan_tag_prune(
         match: only tags matching one of these globs are candidates (none: every tag).
         exclude: tags matching one of these globs are always kept.
         immutable_rules: ``"ns/repo"`` → the repository's immutable-tag rules (regular
-            expressions), when known; matching tags are kept.
+            expressions); matching tags are kept. Without an entry, the rules the audit's
+            :attr:`~hubasync.audit.RepositoryFacts.immutable_rules` carry are used.
 
     Raises:
         ValueError: ``keep`` is negative, a glob is malformed, ``cutoff`` is naive.
@@ -225,7 +228,10 @@ def plan_tag_prune(
             continue
         if audit.repository is None or audit.tags is None:
             continue
-        rules = [re.compile(r) for r in (immutable_rules or {}).get(audit.full_name, ())]
+        known = (immutable_rules or {}).get(audit.full_name)
+        if known is None and audit.facts is not None:
+            known = audit.facts.immutable_rules
+        rules = [re.compile(r) for r in known or ()]
         newest = sorted(audit.tags, key=lambda t: (_pushed(t), t.name), reverse=True)[:keep]
         newest_names = {t.name for t in newest}
         for tag in sorted(audit.tags, key=lambda t: t.name):

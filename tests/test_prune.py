@@ -326,3 +326,24 @@ async def test_a_permission_error_skips_the_rest_of_that_repository(fake_hub: Fa
     assert [o.status for o in result.outcomes] == ["failed", "skipped"]
     assert result.outcomes[0].failure is not None and result.outcomes[0].failure.status == 403
     assert len([r for r in fake_hub.requests if r.method == "DELETE"]) == 1
+
+
+def test_cli_prune_dry_run_reads_immutable_rules_and_keeps_those_tags(today: ThreadedHub) -> None:
+    server = today.server
+    today.sync(lambda: server.set_immutable_tags("acme", "app", [r"3(\.0)?"]))
+    today.sync(server.reset_log)
+    result = _invoke(
+        today, ["prune", "acme", "--inactive", "--older-than", "45d", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    app = {d["tag"] for d in doc["deletions"] if d["repository"] == "app"}
+    assert app == {"1.0", "0.1"}
+    kept = {k["tag"]: k["reason"] for k in doc["kept"] if k["repository"] == "app"}
+    assert "immutable" in kept["3"] and "immutable" in kept["3.0"]
+    # One repositories.get per repository with planned deletions (the listing did not say).
+    gets = [r.path for r in today.sync(lambda: list(server.requests)) if r.path.count("/") == 5]
+    assert sorted(gets) == [
+        "/v2/namespaces/acme/repositories/app",
+        "/v2/namespaces/acme/repositories/web",
+    ]

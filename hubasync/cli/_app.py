@@ -53,6 +53,7 @@ from ._output import json_value, row_sink
 from ._prune import (
     TAG_COLUMNS,
     image_rows,
+    immutable_rules,
     parse_age,
     prune_record,
     prune_repository,
@@ -369,6 +370,17 @@ def prune(
                     continue
                 audits.append(audit)
             plan = plan_tag_prune(audits, cutoff=cutoff, keep=keep_n, match=match, exclude=exclude)
+            # Immutable tags: the listing may not say; ask each repository with deletions.
+            rules = await immutable_rules(hub, plan, audits, concurrency)
+            if rules:
+                plan = plan_tag_prune(
+                    audits,
+                    cutoff=cutoff,
+                    keep=keep_n,
+                    match=match,
+                    exclude=exclude,
+                    immutable_rules=rules,
+                )
             result = await apply_prune(hub, plan, concurrency=concurrency) if yes else None
         if fmt == "json":
             sys.stdout.write(json.dumps(json_value(tag_prune_record(plan, result))) + "\n")

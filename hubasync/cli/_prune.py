@@ -26,8 +26,9 @@ import attrs
 
 from .. import _validate as v
 from .._client import HubClient
-from ..audit import UNTAGGED_NOTE
-from ..errors import DeleteImagesError
+from ..audit import UNTAGGED_NOTE, RepositoryAudit, RepositoryFacts
+from ..errors import DeleteImagesError, HubError
+from ..fanout import fan_out
 from ..models.images import (
     DeleteFailure,
     DeleteMetrics,
@@ -45,6 +46,7 @@ __all__ = [
     "PruneResult",
     "batches",
     "ignorable",
+    "immutable_rules",
     "parse_age",
     "prune_record",
     "prune_repository",
@@ -356,3 +358,34 @@ def tag_prune_summary(plan: PrunePlan, result: TagPruneResult | None) -> str:
         f"already gone, {counts['immutable']} immutable skipped, {counts['skipped']} skipped "
         f"after a permission error, {counts['failed']} failed; {len(plan.kept)} kept)"
     )
+
+
+async def immutable_rules(
+    hub: HubClient, plan: PrunePlan, audits: Sequence[RepositoryAudit], concurrency: int
+) -> dict[str, tuple[str, ...]]:
+    """The immutable-tag rules of each repository with planned deletions whose listing did
+    not carry them (one ``repositories.get`` each); a repository that cannot be read is
+    left out (a deletion then meets Hub's refusal, reported as immutable)."""
+    told = {
+        a.full_name for a in audits if a.facts is not None and a.facts.immutable_rules is not None
+    }
+    wanted = sorted(
+        {
+            (d.namespace, d.repository)
+            for d in plan.deletions
+            if f"{d.namespace}/{d.repository}" not in told
+        }
+    )
+
+    async def read(target: tuple[str, str]) -> tuple[str, ...] | None:
+        repo = await hub.repositories.get(*target)
+        return RepositoryFacts.from_repository(repo).immutable_rules
+
+    found: dict[str, tuple[str, ...]] = {}
+    async with fan_out(wanted, read, concurrency=concurrency) as outcomes:
+        async for outcome in outcomes:
+            if outcome.ok and outcome.value:
+                found["/".join(outcome.item)] = outcome.value
+            elif outcome.error is not None and not isinstance(outcome.error, HubError):
+                raise outcome.error
+    return found
