@@ -292,8 +292,9 @@ def test_limits_says_when_hub_sends_no_limit() -> None:
 
 
 def test_fakehub_serve_prints_a_working_url_and_token_and_stops_on_ctrl_c() -> None:
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # with SIGINT ignored, as a background job would start it
         [sys.executable, "-m", "hubasync.testing", "--seed", "7", "--namespaces", "2"],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -322,7 +323,12 @@ def test_fakehub_serve_prints_a_working_url_and_token_and_stops_on_ctrl_c() -> N
         assert len(json.loads(listed.stdout)) == 5
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
     assert proc.returncode == 0, err
     assert "FakeHub stopped" in err and "Traceback" not in err
 

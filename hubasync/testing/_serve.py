@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -100,6 +101,10 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
         await asyncio.Event().wait()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m hubasync.testing") -> int:
     """Run the standalone FakeHub; returns the exit code (0 after Ctrl-C, 2 on bad options)."""
     parser = build_parser(prog)
@@ -109,6 +114,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m hubasync.t
             parser.error(f"--{name.replace('_', '-')} must be at least {low}")
     if not args.window > 0:
         parser.error("--window must be a positive number of seconds")
+    # Ctrl-C stops the server even when this process was started with SIGINT ignored (a
+    # background job of a non-interactive shell); SIGTERM stops it the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:
