@@ -4,8 +4,8 @@ Blocks that define ``test_*`` functions are complete test modules: they run thro
 under pytest-asyncio's strict mode and its auto mode. Every other block runs against one
 seeded FakeHub (served from a background thread), in order: ``DOCKERHUB_USERNAME``,
 ``DOCKERHUB_TOKEN`` and ``HUBASYNC_BASE_URL`` point at it, a ``HubClient`` built without
-``base_url=`` talks to it too, a fragment using top-level ``await`` gets ``hub`` (and
-``HubClient``) pre-bound, and an ``async def`` whose only parameter is ``hub`` is called.
+``base_url=`` talks to it too, a fragment (top-level ``await``, or a top-level use of
+``hub``) gets ``hub`` (and ``HubClient``) pre-bound, and an ``async def`` whose only parameter is ``hub`` is called.
 Afterwards the FakeHub's state shows the examples did what they say (the delete examples
 deleted, also when the dry run raised no warning).
 """
@@ -110,8 +110,8 @@ def run_block(code: str, where: str) -> None:
                 ):
                     await fn(hub)
 
-    if compiled.co_flags & inspect.CO_COROUTINE:
-        asyncio.run(with_hub())
+    if compiled.co_flags & inspect.CO_COROUTINE or "hub" in compiled.co_names:
+        asyncio.run(with_hub())  # a fragment: awaits at top level, or uses `hub`
         return
     exec(compiled, namespace)  # a script: it runs its own event loop (asyncio.run(main()))
     if any(
