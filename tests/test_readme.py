@@ -5,9 +5,9 @@ under pytest-asyncio's strict mode and its auto mode. Every other block runs aga
 seeded FakeHub (served from a background thread), in order: ``DOCKERHUB_USERNAME``,
 ``DOCKERHUB_TOKEN`` and ``HUBASYNC_BASE_URL`` point at it, a ``HubClient`` built without
 ``base_url=`` talks to it too, a fragment (top-level ``await``, or a top-level use of
-``hub``) gets ``hub`` (and ``HubClient``) pre-bound, and an ``async def`` whose only parameter is ``hub`` is called.
-Afterwards the FakeHub's state shows the examples did what they say (the delete examples
-deleted, also when the dry run raised no warning).
+``hub``) gets ``hub`` (and ``HubClient``) pre-bound, and an ``async def`` whose only
+parameter is ``hub`` is called. Afterwards the FakeHub's state shows the examples did what
+they say (the delete examples deleted, also when the dry run raised no warning).
 """
 
 from __future__ import annotations
