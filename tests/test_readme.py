@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -75,6 +76,8 @@ def seeded() -> FakeHub:
         "myorg", "app", images=[FakeImage(digest_of("myorg-app"), tags=["latest"])], actor="alice"
     )
     server.add_repository("otherorg", "tools")
+    server.add_user("jonsnow", "jon-password")  # the organization examples' member
+    server.add_org_member("myorg", "jonsnow", role="member")
     server.add_namespace("library", members=[])
     for name in ("nginx", "redis", "postgres"):
         server.add_repository("library", name, pull_count=1_000)
@@ -93,7 +96,7 @@ def readme_hub() -> Iterator[ThreadedHub]:
 def run_block(code: str, where: str) -> None:
     """Run one block: a script as it is, a fragment with top-level ``await`` with ``hub``."""
     compiled = compile(code, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    namespace: dict[str, Any] = {"__name__": "__readme__", "HubClient": HubClient}
+    namespace: dict[str, Any] = {"__name__": "__readme__", "HubClient": HubClient, "os": os}
 
     async def with_hub() -> None:
         async with HubClient.from_env() as hub:
@@ -130,8 +133,6 @@ def test_the_docs_have_the_blocks_this_test_expects() -> None:
 def test_every_script_block_runs_against_a_fakehub(
     readme_hub: ThreadedHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
-
     server = readme_hub.server
     monkeypatch.setenv("DOCKERHUB_USERNAME", "alice")
     monkeypatch.setenv("DOCKERHUB_TOKEN", PAT)
@@ -139,6 +140,8 @@ def test_every_script_block_runs_against_a_fakehub(
     redis_url = os.environ.get("HUBASYNC_REDIS_URL")
     if redis_url:
         monkeypatch.setenv("REDIS_URL", redis_url)
+    scim_token = readme_hub.sync(lambda: server.enable_scim("myorg"))
+    monkeypatch.setenv("DOCKERHUB_SCIM_TOKEN", scim_token)
     defaults = HubClient.__init__.__kwdefaults__
     assert defaults is not None
     monkeypatch.setitem(defaults, "base_url", server.url)  # HubClient(...) without base_url=
