@@ -18,14 +18,6 @@ from typing import Any, Protocol, TextIO
 import attrs
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from .._client import HubClient
@@ -40,6 +32,7 @@ from ..audit import (
 )
 from ._common import cli_advice
 from ._output import CsvRows, console_for, iso, json_value, table_cell
+from ._progress import LiveProgress
 
 __all__ = [
     "AuditProgress",
@@ -343,29 +336,22 @@ def audit_sink(
 
 
 class AuditProgress:
-    """A progress bar on stderr (repositories done / known total, requests, 429s, waits);
-    without a terminal it only writes the ``error:`` lines."""
+    """The live display on stderr (see :mod:`hubasync.cli._progress`: repositories done of
+    the known total, then the rate limiter's live state, requests, 429s and the wall time
+    spent waiting, in 80 columns); without a terminal it only writes the ``error:`` lines."""
 
     def __init__(self, hub: HubClient, console: Console | None) -> None:
-        self._hub = hub
-        self._progress: Progress | None = None
-        self._task: TaskID | None = None
+        self._display = LiveProgress(console, hub, label="auditing") if console else None
         self._total = 0
-        if console is not None:
-            self._progress = Progress(
-                TextColumn("[bold]auditing[/]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("repositories"),
-                TextColumn("{task.fields[info]}", markup=False),
-                TimeElapsedColumn(),
-                console=console,
-            )
+
+    @property
+    def waited_s(self) -> float:
+        """Wall time requests spent waiting for the rate limit (0 without a display)."""
+        return self._display.waited_s if self._display is not None else 0.0
 
     def __enter__(self) -> AuditProgress:
-        if self._progress is not None:
-            self._progress.start()
-            self._task = self._progress.add_task("audit", total=None, info=self._info())
+        if self._display is not None:
+            self._display.__enter__()
         return self
 
     def __exit__(
@@ -374,38 +360,25 @@ class AuditProgress:
         exc: BaseException | None,
         tb: types.TracebackType | None,
     ) -> None:
-        if self._progress is not None and self._task is not None:
-            task = self._progress.tasks[0]
-            self._progress.update(self._task, total=task.completed, info=self._info())
-            self._progress.stop()
-
-    def _info(self) -> str:
-        stats = self._hub.stats
-        parts = [f"{stats.requests} requests", f"waited {stats.waited_s:.1f}s"]
-        if stats.rate_limited:
-            parts.append(f"{stats.rate_limited}x429")
-        info = self._hub.rate_limit
-        if info is not None and info.limit is not None and info.remaining is not None:
-            parts.append(f"budget {info.remaining}/{info.limit}")
-        return " · ".join(parts)
+        if self._display is not None:
+            self._display.__exit__(exc_type, exc, tb)
 
     def add_total(self, namespace: str, count: int | None) -> None:
         """A namespace's repository count is known: grow the total."""
         self._total += count or 0
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, total=self._total or None)
+        if self._display is not None:
+            self._display.set_total(self._total or None)
 
     def advance(self, audit: RepositoryAudit) -> None:
         """One audit arrived."""
-        if self._progress is not None and self._task is not None:
-            step = 0 if audit.repository is None else 1
-            self._progress.update(self._task, advance=step, info=self._info())
+        if self._display is not None:
+            self._display.advance(0 if audit.repository is None else 1)
 
     def log(self, line: str) -> None:
-        """One line on stderr, above the bar (the library's advice given as flags)."""
+        """One line on stderr, above the display (the library's advice given as flags)."""
         line = cli_advice(line)
-        if self._progress is not None:
-            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if self._display is not None:
+            self._display.console.print(line, markup=False, highlight=False, soft_wrap=True)
         else:
             click.echo(line, err=True)
 
@@ -468,5 +441,5 @@ def summary_line(report: AuditReport, stats: ClientStats) -> str:
         f"audited {t.repositories} repositories ({what}); "
         f"{t.failures} failed, {t.empty_namespaces} empty namespaces; "
         f"{stats.requests} requests, {stats.retries} retries, "
-        f"{stats.rate_limited} rate-limited, waited {stats.waited_s:.1f}s"
+        f"{stats.rate_limited} rate-limited, requests waited {stats.waited_s:.1f}s in all"
     )
