@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -339,3 +340,33 @@ def test_fakehub_serve_through_the_cli_shows_its_options() -> None:
     assert "--port" in result.stdout and "--seed" in result.stdout
     bad = run_cli(["fakehub", "serve", "--namespaces", "0"])
     assert bad.exit_code == 2 and "--namespaces" in bad.stderr
+
+
+def test_v_shows_a_rate_limit_wait_with_its_reason_and_end_time() -> None:
+    def spent() -> FakeHub:
+        server = build_hub()
+        server.configure_rate_limit(2, window_s=4)
+        return server
+
+    threaded = ThreadedHub(spent)
+    try:
+        env = {"HUBASYNC_BASE_URL": threaded.server.url, **as_alice(threaded)}
+        result = run_cli(["-v", "audit", "acme", "--format", "json"], **env)
+    finally:
+        threaded.close()
+    assert result.exit_code == 0, result.stderr
+    waits = [line for line in result.stderr.splitlines() if "INFO hubasync.ratelimit" in line]
+    assert waits, result.stderr
+    assert re.search(
+        r"waits \d+\.\d s for Docker Hub's rate limit \(.+\) until \d\d:\d\d:\d\d", waits[0]
+    )
+
+
+def test_v_shows_connection_refused_retries_as_they_happen() -> None:
+    result = run_cli(
+        ["-v", "--base-url", "http://127.0.0.1:9", "--max-retries", "2", "repos", "list", "acme"]
+    )
+    assert result.exit_code == 1
+    retries = [line for line in result.stderr.splitlines() if "retrying" in line]
+    assert len(retries) == 2 and all("INFO hubasync.transport" in line for line in retries)
+    assert result.stderr.rstrip().splitlines()[-1].startswith("error: ")
