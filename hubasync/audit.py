@@ -829,20 +829,30 @@ async def _audit_tags(
     facts: RepositoryFacts | None,
     active_from: datetime | None,
 ) -> RepositoryAudit:
-    """Every tag (one listing, 100 a page): statuses, summary, platform images, staleness."""
+    """Every tag (one listing, 100 a page): statuses, summary, platform images, staleness.
+
+    A listing that fails part-way (e.g. Hub's 403 to anonymous paging past item 1000)
+    keeps the tags read so far, with the error and a warning: the audit is not clean
+    (prune skips it) and staleness is not judged, but nothing read is thrown away.
+    """
+    listed: list[Tag] = []
+    failure: AuditFailure | None = None
     try:
-        listed = [t async for t in hub.repositories.tags(namespace, repository)]
+        async for t in hub.repositories.tags(namespace, repository):
+            listed.append(t)
     except (HubError, ValueError) as exc:
         if ends_run(exc):
             raise
-        return RepositoryAudit(
-            namespace=namespace,
-            repository=repository,
-            active_from=active_from,
-            source="tags",
-            facts=facts,
-            errors=(AuditFailure.from_exception(exc, "repositories.tags"),),
-        )
+        failure = AuditFailure.from_exception(exc, "repositories.tags")
+        if not listed:
+            return RepositoryAudit(
+                namespace=namespace,
+                repository=repository,
+                active_from=active_from,
+                source="tags",
+                facts=facts,
+                errors=(failure,),
+            )
     now = datetime.now(UTC)
     tags = tuple(TagAudit.from_tag(t, active_from=active_from, now=now) for t in listed)
     summary = TagSummary.of(tags)
@@ -855,7 +865,16 @@ async def _audit_tags(
         tag_summary=summary,
         platform_images=platform_images(listed, active_from),
         facts=facts,
-        stale=_stale(summary.active > 0, facts, active_from, now),
+        errors=(failure,) if failure is not None else (),
+        warnings=(_partial_tags_warning(len(tags)),) if failure is not None else (),
+        stale=None if failure is not None else _stale(summary.active > 0, facts, active_from, now),
+    )
+
+
+def _partial_tags_warning(read: int) -> str:
+    return (
+        f"only the first {read} tags could be read (see the error); the tags after them "
+        "are not in this audit"
     )
 
 

@@ -260,6 +260,26 @@ async def test_unknown_source_is_refused(fake_hub: FakeHub) -> None:
     assert fake_hub.requests == []
 
 
+async def test_anonymous_paging_past_1000_keeps_the_tags_read(fake_hub: FakeHub) -> None:
+    # Hub refuses anonymous paging past item 1000 (403): the 1000 tags read are reported,
+    # with the error, never thrown away; the audit is not clean and prune skips it.
+    fake_hub.add_namespace("ns1")
+    many = [
+        FakeImage(digest_of(f"huge-{i}"), tags=[f"v{i}"], last_pushed=_days(90))
+        for i in range(1005)
+    ]
+    fake_hub.add_repository("ns1", "huge", images=many)
+    async with HubClient(base_url=fake_hub.url, requests_per_minute=1_000_000) as hub:
+        audits = await collect(hub, ["ns1"], source="tags", active_from=_days(CUTOFF_DAYS))
+    huge = audits["ns1/huge"]
+    assert not huge.ok
+    assert [(f.operation, f.status) for f in huge.errors] == [("repositories.tags", 403)]
+    assert huge.tags is not None and len({t.name for t in huge.tags}) == 1000
+    assert huge.tag_summary == TagSummary(total=1000, active=0, inactive=1000)
+    assert huge.stale is None  # not judged on a partial listing
+    assert huge.warnings and "1000" in huge.warnings[0]
+
+
 # ---------------------------------------------------------------- the activity rule (pure)
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
