@@ -81,7 +81,7 @@ class ClientStats:
         retries: attempts that were repeated after a fault (429s included).
         rate_limited: 429 answers received.
         waited_s: seconds spent waiting for the rate limiter.
-        logins: logins and token refreshes performed.
+        logins: logins and token refreshes performed (a two-factor login counts once).
     """
 
     requests: int = 0
@@ -364,7 +364,8 @@ class Transport:
         self, operation: str, path: str, body: Mapping[str, str]
     ) -> tuple[int, Any]:
         """POST to a login endpoint; 4xx answers come back as (status, body), not raised."""
-        self.stats.logins += 1
+        if operation != "auth.2fa_login":  # the second step of a login, not another login
+            self.stats.logins += 1
         req = Request(
             operation=operation,
             method="POST",

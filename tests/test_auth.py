@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hubasync import HubClient
 from hubasync._auth import (
     Authenticator,
     LoginCall,
@@ -18,6 +19,7 @@ from hubasync._auth import (
     refresh_deadline,
 )
 from hubasync.errors import AuthenticationError, TwoFactorRequiredError
+from hubasync.testing import FakeHub
 
 
 def make_jwt(**claims: Any) -> str:
@@ -241,3 +243,19 @@ async def test_logins_refreshes_and_refusals_are_logged_without_a_secret(
     for record in caplog.records:
         text = record.getMessage() + repr(record.args)
         assert not [s for s in secrets if s in text], text
+
+
+async def test_stats_count_a_two_factor_login_once(fake_hub: FakeHub) -> None:
+    # A password login with 2FA is two requests (login, then 2fa-login) but one login.
+    fake_hub.add_user("carol", "carol-pass", totp="123456")
+    async with HubClient(
+        username="carol",
+        secret="carol-pass",
+        two_factor=lambda: "123456",
+        base_url=fake_hub.url,
+        requests_per_minute=1_000_000,
+    ) as hub:
+        await hub.login()
+        assert fake_hub.logins == 2
+        assert hub.stats.requests == 2
+        assert hub.stats.logins == 1
