@@ -345,7 +345,7 @@ def test_fakehub_serve_through_the_cli_shows_its_options() -> None:
 def test_v_shows_a_rate_limit_wait_with_its_reason_and_end_time() -> None:
     def spent() -> FakeHub:
         server = build_hub()
-        server.configure_rate_limit(2, window_s=4)
+        server.configure_rate_limit(1, window_s=1.5)  # later waits: a whole window, > 1 s
         return server
 
     threaded = ThreadedHub(spent)
