@@ -46,9 +46,9 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 
@@ -92,6 +92,8 @@ __all__ = [
 #: ``"tags"`` (today's Hub: repositories and tags) or ``"images"`` (the seed's image API).
 Source = Literal["auto", "tags", "images"]
 SOURCES: tuple[str, ...] = ("auto", "tags", "images")
+
+T = TypeVar("T")
 
 #: What a tags-source audit cannot see, said plainly in every report.
 UNTAGGED_NOTE = (
@@ -835,24 +837,18 @@ async def _audit_tags(
     keeps the tags read so far, with the error and a warning: the audit is not clean
     (prune skips it) and staleness is not judged, but nothing read is thrown away.
     """
-    listed: list[Tag] = []
-    failure: AuditFailure | None = None
-    try:
-        async for t in hub.repositories.tags(namespace, repository):
-            listed.append(t)
-    except (HubError, ValueError) as exc:
-        if ends_run(exc):
-            raise
-        failure = AuditFailure.from_exception(exc, "repositories.tags")
-        if not listed:
-            return RepositoryAudit(
-                namespace=namespace,
-                repository=repository,
-                active_from=active_from,
-                source="tags",
-                facts=facts,
-                errors=(failure,),
-            )
+    listed, failure = await _read_all(
+        hub.repositories.tags(namespace, repository), "repositories.tags"
+    )
+    if failure is not None and not listed:
+        return RepositoryAudit(
+            namespace=namespace,
+            repository=repository,
+            active_from=active_from,
+            source="tags",
+            facts=facts,
+            errors=(failure,),
+        )
     now = datetime.now(UTC)
     tags = tuple(TagAudit.from_tag(t, active_from=active_from, now=now) for t in listed)
     summary = TagSummary.of(tags)
@@ -876,6 +872,21 @@ def _partial_tags_warning(read: int) -> str:
         f"only the first {read} tags could be read (see the error); the tags after them "
         "are not in this audit"
     )
+
+
+async def _read_all(items: AsyncIterable[T], operation: str) -> tuple[list[T], AuditFailure | None]:
+    """Every item ``items`` yields, or those read before it failed and the failure (e.g.
+    Hub's 403 to anonymous paging past item 1000): nothing read is thrown away. A failure
+    that ends the run (refused credentials) is raised."""
+    read: list[T] = []
+    try:
+        async for item in items:
+            read.append(item)
+    except (HubError, ValueError) as exc:
+        if ends_run(exc):
+            raise
+        return read, AuditFailure.from_exception(exc, operation)
+    return read, None
 
 
 async def _audit_images(
@@ -908,28 +919,25 @@ async def _audit_images(
     # Judge the list by the very instant the summary used, so the two agree.
     since = active_from or summary.active_from
     inactive: tuple[InactiveImage, ...] = ()
+    warnings: list[str] = []
     if summary.statistics.inactive > 0:
-        try:
-            listed = hub.images.list(namespace, repository, status="inactive", active_from=since)
-            inactive = tuple([InactiveImage.from_image(i) async for i in listed])
-        except (HubError, ValueError) as exc:
-            if ends_run(exc):
-                raise
-            errors.append(AuditFailure.from_exception(exc, "images.list"))
+        listing = hub.images.list(namespace, repository, status="inactive", active_from=since)
+        images, failure = await _read_all(listing, "images.list")
+        inactive = tuple(InactiveImage.from_image(i) for i in images)
+        if failure is not None:
+            errors.append(failure)
     tags: tuple[TagAudit, ...] | None = None
     if include_tags:
         digests = frozenset(image.digest for image in inactive)
-        try:
-            tags = tuple(
-                [
-                    TagAudit.from_tag(t, digests, active_from=since)
-                    async for t in hub.repositories.tags(namespace, repository)
-                ]
-            )
-        except (HubError, ValueError) as exc:
-            if ends_run(exc):
-                raise
-            errors.append(AuditFailure.from_exception(exc, "repositories.tags"))
+        listed, failure = await _read_all(
+            hub.repositories.tags(namespace, repository), "repositories.tags"
+        )
+        if failure is not None:
+            errors.append(failure)
+        if listed or failure is None:
+            tags = tuple(TagAudit.from_tag(t, digests, active_from=since) for t in listed)
+            if failure is not None:
+                warnings.append(_partial_tags_warning(len(tags)))
     now = datetime.now(UTC)
     return RepositoryAudit(
         namespace=namespace,
@@ -939,6 +947,7 @@ async def _audit_images(
         inactive_images=inactive,
         tags=tags,
         errors=tuple(errors),
+        warnings=tuple(warnings),
         source="images",
         tag_summary=TagSummary.of(tags) if tags is not None else None,
         facts=facts,

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
 
 from hubasync import HubClient
@@ -278,6 +280,38 @@ async def test_anonymous_paging_past_1000_keeps_the_tags_read(fake_hub: FakeHub)
     assert huge.tag_summary == TagSummary(total=1000, active=0, inactive=1000)
     assert huge.stale is None  # not judged on a partial listing
     assert huge.warnings and "1000" in huge.warnings[0]
+
+
+async def test_images_source_keeps_the_tags_read_before_a_failure() -> None:
+    # The seed path with include_tags: page 2 of the tags is refused (Hub's 403 past
+    # item 1000 when anonymous); page 1's tags stay in the audit, with the error.
+    def page(results: list[dict[str, Any]], count: int) -> web.Response:
+        more = "/more" if len(results) < count else None
+        body = {"count": count, "next": more, "previous": None, "results": results}
+        return web.json_response(body)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        path, number = request.path, int(request.query.get("page", "1"))
+        if path.endswith("/repositories"):
+            return page([{"name": "huge", "namespace": "ns1"}], 1)
+        if path.endswith("/images-summary"):
+            stats = {"total": 150, "active": 150, "inactive": 0}
+            return web.json_response({"active_from": "2024-01-01T00:00:00Z", "statistics": stats})
+        if path.endswith("/tags") and number == 1:
+            return page([{"name": f"v{i}"} for i in range(100)], 150)
+        return web.json_response({"detail": "forbidden"}, status=403)
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handler)
+    async with TestServer(app, host="127.0.0.1") as server:
+        base = str(server.make_url("")).rstrip("/")
+        async with HubClient(base_url=base, requests_per_minute=1_000_000) as hub:
+            audits = await collect(hub, ["ns1"], source="images", include_tags=True)
+    huge = audits["ns1/huge"]
+    assert [(f.operation, f.status) for f in huge.errors] == [("repositories.tags", 403)]
+    assert huge.summary is not None and huge.summary.total == 150
+    assert huge.tags is not None and [t.name for t in huge.tags] == [f"v{i}" for i in range(100)]
+    assert huge.warnings and "100 tags" in huge.warnings[0]
 
 
 # ---------------------------------------------------------------- the activity rule (pure)
