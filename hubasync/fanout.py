@@ -45,7 +45,7 @@ import asyncio
 import types
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Generic, Literal, NoReturn, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
@@ -108,13 +108,41 @@ class Failed(Generic[T]):
         raise self.error
 
 
-Outcome: TypeAlias = Ok[T, R] | Failed[T]
-"""The result of calling ``fn(item)`` inside :func:`fan_out`: :class:`Ok` or :class:`Failed`.
+if TYPE_CHECKING:
+    Outcome: TypeAlias = Ok[T, R] | Failed[T]
+else:
 
-Both have ``.item``, ``.value``, ``.error``, ``.ok`` and ``unwrap()``. ``if outcome.ok:``
-narrows it, so ``outcome.value`` is the call's return type there (``mypy --strict`` needs
-no cast); in the other branch ``outcome.error`` is the ``BaseException``.
-"""
+    class _OutcomeType(type):
+        """Keeps the pre-union ``Outcome`` usable at run time (isinstance, construction)."""
+
+        def __instancecheck__(cls, obj: Any) -> bool:
+            return isinstance(obj, Ok | Failed)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return issubclass(sub, Ok | Failed)
+
+        def __call__(
+            cls, *, item: Any, value: Any = None, error: BaseException | None = None
+        ) -> Ok[Any, Any] | Failed[Any]:
+            if error is None:
+                return Ok(item=item, value=value)
+            return Failed(item=item, error=error)
+
+    class Outcome(metaclass=_OutcomeType):
+        """The result of calling ``fn(item)`` in :func:`fan_out`: :class:`Ok` or :class:`Failed`.
+
+        Both have ``.item``, ``.value``, ``.error``, ``.ok`` and ``unwrap()``. ``if outcome.ok:``
+        narrows it, so ``outcome.value`` is the call's return type there (``mypy --strict`` needs
+        no cast); in the other branch ``outcome.error`` is the ``BaseException``.
+
+        At run time ``Outcome`` still works as the class it was before the split:
+        ``isinstance(x, Outcome)`` is true for an :class:`Ok` or a :class:`Failed`,
+        ``Outcome[int, str]`` subscripts, and ``Outcome(item=…, value=…)`` /
+        ``Outcome(item=…, error=…)`` build the matching one.
+        """
+
+        def __class_getitem__(cls, params: Any) -> type:
+            return cls
 
 
 async def _call(fn: Callable[[T], Awaitable[R]], item: T) -> Outcome[T, R]:

@@ -635,3 +635,17 @@ def test_construction_needs_no_event_loop_and_reads_nothing() -> None:
     assert isinstance(it, FanOut) and source.pulled == 0
     assert sorted(o.unwrap() for o in asyncio.run(collect(it))) == list(range(10))
     assert source.pulled == 10
+
+
+def test_outcome_still_works_as_a_class_at_run_time() -> None:
+    from hubasync import Outcome
+    from hubasync.fanout import Failed, Ok
+
+    error = ValueError("no")
+    ok, failed = Outcome(item=1, value="one"), Outcome(item=2, error=error)
+    assert isinstance(ok, Ok) and ok.value == "one" and ok.item == 1
+    assert isinstance(failed, Failed) and failed.error is error and failed.value is None
+    assert isinstance(ok, Outcome) and isinstance(failed, Outcome)
+    assert not isinstance("not an outcome", Outcome)
+    assert issubclass(Ok, Outcome) and not issubclass(str, Outcome)
+    assert Outcome[int, str] is Outcome

@@ -26,10 +26,12 @@ async def test_two_hundred_calls(fake_hub, hub_client):
     assert hub_client.rate_limit is not None and hub_client.rate_limit.limit > 10_000
 
 @pytest.mark.asyncio
-@pytest.mark.fake_hub(rate_limit=3, window_s=0.5)
+@pytest.mark.fake_hub(rate_limit=3, window_s=1)
 async def test_pacing_is_opt_in(fake_hub, hub_client):
     fake_hub.add_repository("tester", "app")
-    for _ in range(5):
+    # 7 calls at 3 a window: only calls spread over three windows (over a second) dodge a wait;
+    # 5 calls at 0.5 s windows could straddle one boundary on a loaded machine and never wait.
+    for _ in range(7):
         await hub_client.repositories.get("tester", "app")
     assert hub_client.stats.waited_s > 0
 """
