@@ -196,9 +196,12 @@ class Paginator(Generic[T]):
                 try:
                     page = await task
                 except NotFoundError as exc:
-                    if isinstance(exc.body, dict):
-                        return  # Hub's JSON 404 for a page past the end: the list shrank
-                    raise  # a proxy's HTML 404 says nothing about the list: never drop items
+                    if isinstance(exc.body, dict) or not counted:
+                        # Hub's JSON 404 for a page past the end (the list shrank); without a
+                        # count (audit logs, read until a short page) a list ending exactly on
+                        # a full page meets Hub's 404 for the next one, HTML or not.
+                        return
+                    raise  # a count says more follow: a proxy's HTML 404 must not drop items
                 if not page.items:
                     return
                 _check_page(page, size)

@@ -195,6 +195,19 @@ async def test_non_json_404_mid_listing_is_raised_not_taken_for_the_end() -> Non
 
 
 @pytest.mark.parametrize("prefetch", [1, 4])
+async def test_a_count_less_list_ending_on_a_full_page_ends_at_an_html_404(prefetch: int) -> None:
+    # Audit logs carry no count: 20 events in pages of 10 ask for page 3, which Hub may answer
+    # with its HTML 404 page. That is the end of the list, not an error.
+    async def fetch(number: int, page_size: int) -> Page[int]:
+        if number >= 3:
+            raise NotFoundError("past the end", status=404, body="<html>404</html>")
+        return Page(items=list(range(10)), count=None, number=number, has_next=True)
+
+    got = [x async for x in Paginator(fetch, page_size=10, prefetch=prefetch)]
+    assert len(got) == 20
+
+
+@pytest.mark.parametrize("prefetch", [1, 4])
 @pytest.mark.parametrize(("total", "cap"), [(250, 50), (101, 30), (60, 50)])
 async def test_a_server_capping_page_size_loses_nothing(
     total: int, cap: int, prefetch: int
