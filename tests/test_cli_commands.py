@@ -370,3 +370,13 @@ def test_v_shows_connection_refused_retries_as_they_happen() -> None:
     retries = [line for line in result.stderr.splitlines() if "retrying" in line]
     assert len(retries) == 2 and all("INFO hubasync.transport" in line for line in retries)
     assert result.stderr.rstrip().splitlines()[-1].startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("failed", "total", "code"),
+    [(0, 5, 0), (0, 0, 0), (1, 5, 3), (4, 5, 3), (5, 5, 1), (1, 1, 1)],
+)
+def test_exit_for_tells_partial_from_nothing_worked(failed: int, total: int, code: int) -> None:
+    from hubasync.cli._common import exit_for
+
+    assert exit_for(failed, total) == code

@@ -38,6 +38,7 @@ from ._common import (
     Connection,
     connection_options,
     error_line,
+    exit_for,
     expires_option,
     format_option,
     global_options,
@@ -480,7 +481,8 @@ def _prune_images(
             error_line(
                 f"{namespace}/{repository}@{failure.digest}: cannot delete ({failure.error})"
             )
-        return EXIT_OK if result.ok else EXIT_FAILURE
+        # Some images deleted (or deletable) while others failed: partial, not "nothing worked".
+        return exit_for(len({f.digest for f in result.errors}), len(result.selected))
 
     run(connection.debug, main)
 
@@ -760,9 +762,7 @@ def tags_rm(connection: Connection, target: str, names: tuple[str, ...], yes: bo
                     error_line(f"{namespace}/{repository}:{name}: {exc.message}")
                     continue
                 click.echo(f"deleted {namespace}/{repository}:{name}", err=True)
-        if not failed:
-            return EXIT_OK
-        return EXIT_PARTIAL if failed < len(unique) else EXIT_FAILURE
+        return exit_for(failed, len(unique))
 
     run(connection.debug, main)
 

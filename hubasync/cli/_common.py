@@ -39,6 +39,7 @@ __all__ = [
     "EXIT_PARTIAL",
     "EXIT_PIPE",
     "EXIT_USAGE",
+    "exit_for",
     "FORMATS",
     "Connection",
     "cli_advice",
@@ -67,6 +68,16 @@ EXIT_CODES: dict[int, str] = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
     EXIT_PIPE: "the reader of stdout went away",
 }
+
+
+def exit_for(failed: int, total: int) -> int:
+    """The exit code of a command that acted on ``total`` items of which ``failed`` failed:
+    0 when none failed, 3 (partial) when some did, 1 when all did (or there were none). Pure."""
+    if failed <= 0:
+        return EXIT_OK
+    return EXIT_PARTIAL if failed < total else EXIT_FAILURE
+
+
 FORMATS = ("table", "json", "csv")
 #: Formats of the listing commands: also JSON Lines, streamed.
 LIST_FORMATS = ("table", "json", "jsonl", "csv")
