@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 __all__ = [
+    "EPOCH_WINDOW_NOTE",
     "RESULTS_DIR",
     "BenchResult",
     "ServedApp",
@@ -71,6 +72,14 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": lambda v, t: v > t,
     "==": lambda v, t: v == t,
 }
+
+
+#: Why a run against FakeHub can beat requests / rate (one wording for every benchmark).
+EPOCH_WINDOW_NOTE = (
+    "FakeHub's windows are fixed and aligned to the epoch: a run that starts late in a window "
+    "gets that window's whole budget early, so it can beat requests / rate; the window floor "
+    "is the tighter bound"
+)
 
 
 def default_out_dir(quick: bool) -> Path:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import BenchResult, ServerProcess, print_table
+from benchmarks._common import EPOCH_WINDOW_NOTE, BenchResult, ServerProcess, print_table
 
 NAME = "audit_today"
 DESCRIPTION = "audit on today's Hub (tags): 50 ns x 20 repos x 30 tags, 180 req/window"
@@ -136,9 +136,5 @@ def run(*, quick: bool, out_dir: Path) -> dict[str, Any]:
         "audit (tags source): time / ideal (requests / rate)", out["ratio_to_ideal"], "<=", 1.1
     )
     res.target("requests per repository", out["requests_per_repository"], "<=", 1.1)
-    res.notes.append(
-        "FakeHub's windows are fixed and aligned to the epoch: a run that starts late in a "
-        "window gets that window's whole budget early, so it can beat requests / rate; the "
-        "window floor is the tighter bound"
-    )
+    res.notes.append(EPOCH_WINDOW_NOTE)
     return res.finish(out_dir)

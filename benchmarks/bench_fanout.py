@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import BenchResult, ServerProcess, print_table
+from benchmarks._common import EPOCH_WINDOW_NOTE, BenchResult, ServerProcess, print_table
 
 NAME = "fanout"
 DESCRIPTION = "200 namespaces x 5 repositories, rate limit + 10 ms latency: time vs ideal bound"
@@ -179,9 +179,5 @@ def run(*, quick: bool, out_dir: Path) -> dict[str, Any]:
         "fan_out(images.summary): time / ideal bound", summaries["ratio_to_ideal"], "<=", 1.25
     )
     res.target("audit_namespaces: time / ideal bound", audit["ratio_to_ideal"], "<=", 1.25)
-    res.notes.append(
-        "FakeHub's windows are fixed and aligned to the epoch, so a run that starts late in a "
-        "window gets that window's whole budget early and can beat R / rate; the window floor "
-        "is the tighter bound for that phase"
-    )
+    res.notes.append(EPOCH_WINDOW_NOTE)
     return res.finish(out_dir)
