@@ -46,7 +46,14 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Mapping,
+)
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -610,6 +617,39 @@ class _Job:
     info: Repository | None = None
 
 
+def _check_repositories(
+    repositories: Mapping[str, Iterable[str]] | None, names: list[str]
+) -> dict[str, list[str]]:
+    """``audit_namespaces``' ``repositories``: checked names, duplicates dropped, in order;
+    a namespace mapped to nothing is audited whole (left out)."""
+    if repositories is None:
+        return {}
+    if not isinstance(repositories, Mapping):
+        raise ValueError(
+            "repositories must map a namespace to repository names, e.g. "
+            f"{{'myorg': ['api', 'web']}}, got {type(repositories).__name__}"
+        )
+    chosen: dict[str, list[str]] = {}
+    for ns, repos in repositories.items():
+        if ns not in names:
+            raise ValueError(
+                f"repositories names namespace {ns!r}, which is not among the namespaces to "
+                f"audit ({', '.join(names)}); add it to namespaces or drop it"
+            )
+        if isinstance(repos, str):
+            raise ValueError(
+                f"repositories[{ns!r}] must be a list of names, e.g. [{repos!r}], not a string"
+            )
+        wanted: list[str] = []
+        for repo in repos:
+            v.repository(repo)
+            if repo not in wanted:
+                wanted.append(repo)
+        if wanted:
+            chosen[ns] = wanted
+    return chosen
+
+
 def _check_namespaces(namespaces: Iterable[str]) -> list[str]:
     if isinstance(namespaces, str):
         raise ValueError(
@@ -675,6 +715,7 @@ async def audit_namespaces(
     include_tags: bool = False,
     concurrency: int | None = None,
     on_namespace: Callable[[str, int | None], None] | None = None,
+    repositories: Mapping[str, Iterable[str]] | None = None,
 ) -> AsyncGenerator[RepositoryAudit, None]:
     """Audit every repository of ``namespaces``; yields one audit per repository as each
     finishes (completion order), plus one per namespace whose listing failed or showed
@@ -707,10 +748,17 @@ async def audit_namespaces(
             ``max_concurrency``). The client still bounds the requests in flight.
         on_namespace: called with ``(namespace, repository_count)`` when a namespace's
             first listing page arrives (``None`` count if Hub gave none); for progress.
+        repositories: audit only these repositories of some namespaces (namespace ->
+            repository names). Such a namespace is not listed: each named repository is
+            read with ``repositories.get`` (one request each instead of the namespace's
+            listing pages), and one Hub does not show becomes a failed audit of that
+            repository. Namespaces not in the mapping are audited whole. Every key must be
+            one of ``namespaces``.
 
     Raises:
-        ValueError: a namespace name is invalid, ``source`` is unknown, ``active_from`` is
-            naive, or ``concurrency`` is below 1 (raised at the first iteration).
+        ValueError: a namespace or repository name is invalid, ``source`` is unknown,
+            ``active_from`` is naive, ``concurrency`` is below 1, or ``repositories`` names
+            a namespace not in ``namespaces`` (raised at the first iteration).
         AuthenticationError: the credentials were refused (the run stops).
         HubError: a login failed otherwise (its operation is ``auth.*``; the run stops).
     """
@@ -727,10 +775,28 @@ async def audit_namespaces(
         raise ValueError(
             f"concurrency must be an int >= 1 (repositories audited at once), got {concurrency!r}"
         )
+    chosen = _check_repositories(repositories, names)
     probe = _SourceProbe(source)
+
+    async def named(ns: str, wanted: list[str]) -> AsyncIterator[_Job]:
+        if on_namespace is not None:
+            on_namespace(ns, len(wanted))
+        for name in wanted:
+            try:
+                info = await hub.repositories.get(ns, name)
+            except HubError as exc:
+                if ends_run(exc):
+                    raise
+                yield _Job(ns, name, AuditFailure.from_exception(exc, "repositories.get"))
+                continue
+            yield _Job(ns, name, info=info)
 
     async def jobs() -> AsyncIterator[_Job]:
         for ns in names:
+            if ns in chosen:
+                async for job in named(ns, chosen[ns]):
+                    yield job
+                continue
             seen_first = False
             listed = 0
             listing = hub.repositories.list(ns)
@@ -755,11 +821,14 @@ async def audit_namespaces(
                 await listing.aclose()
 
     async def audit(job: _Job) -> RepositoryAudit:
-        if job.repository is None:
+        if job.repository is None or job.failure is not None:
             errors = (job.failure,) if job.failure is not None else ()
             warnings = (job.warning,) if job.warning is not None else ()
             return RepositoryAudit(
-                namespace=job.namespace, repository=None, errors=errors, warnings=warnings
+                namespace=job.namespace,
+                repository=job.repository,
+                errors=errors,
+                warnings=warnings,
             )
         facts = RepositoryFacts.from_repository(job.info) if job.info is not None else None
         chosen, summary, error = await probe.decide(hub, job.namespace, job.repository, active_from)

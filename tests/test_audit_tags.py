@@ -262,6 +262,49 @@ async def test_unknown_source_is_refused(fake_hub: FakeHub) -> None:
     assert fake_hub.requests == []
 
 
+async def test_named_repositories_are_read_one_by_one_and_the_rest_listed(
+    fake_hub: FakeHub,
+) -> None:
+    seed(fake_hub)
+    async with client(fake_hub) as hub:
+        audits = await collect(
+            hub,
+            ["ns1", "ns2"],
+            source="tags",
+            active_from=_days(CUTOFF_DAYS),
+            repositories={"ns2": ["svc-050", "nope", "svc-050"], "ns1": []},
+        )
+    paths = [r.path for r in fake_hub.requests]
+    assert sorted(audits) == ["ns1/app", "ns1/big", "ns2/nope", "ns2/svc-050"]
+    assert "/v2/namespaces/ns2/repositories" not in paths  # ns2 is not listed
+    assert "/v2/namespaces/ns1/repositories" in paths  # ns1, mapped to nothing, is
+    assert paths.count("/v2/namespaces/ns2/repositories/svc-050") == 1  # read once
+    assert not [p for p in paths if "/ns2/repositories/svc-0" in p and "svc-050" not in p]
+    # svc-050's only tag was pushed 50.5 days ago: inactive at a 45-day cutoff
+    assert [t.name for t in audits["ns2/svc-050"].inactive_tags] == ["latest"]
+    missing = audits["ns2/nope"]
+    assert not missing.ok and missing.errors[0].operation == "repositories.get"
+    assert missing.errors[0].status == 404
+
+
+@pytest.mark.parametrize(
+    ("repositories", "message"),
+    [
+        ({"other": ["app"]}, "'other', which is not among the namespaces"),
+        ({"ns1": "app"}, r"must be a list of names, e.g. \['app'\]"),
+        ({"ns1": ["bad name!"]}, "repository"),
+        (["ns1/app"], "must map a namespace to repository names"),
+    ],
+)
+async def test_bad_repositories_are_refused_before_any_request(
+    fake_hub: FakeHub, repositories: Any, message: str
+) -> None:
+    async with client(fake_hub) as hub:
+        with pytest.raises(ValueError, match=message):
+            await collect(hub, ["ns1"], repositories=repositories)
+    assert fake_hub.requests == []
+
+
 async def test_anonymous_paging_past_1000_keeps_the_tags_read(fake_hub: FakeHub) -> None:
     # Hub refuses anonymous paging past item 1000 (403): the 1000 tags read are reported,
     # with the error, never thrown away; the audit is not clean and prune skips it.

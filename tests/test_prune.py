@@ -303,6 +303,10 @@ def test_cli_prune_of_one_repository_with_keep_and_match(today: ThreadedHub) -> 
     # 8 weeks = 56 days: b6.. are older; keep b0-b2; match b1*: b10-b19 (and b1, kept? no: 51 d).
     assert sorted(d["tag"] for d in doc["deletions"]) == sorted(f"b1{i}" for i in range(10))
     assert {d["repository"] for d in doc["deletions"]} == {"web"}
+    # NS/REPO reads that repository only: no listing of acme, no other repository's tags.
+    paths = today.sync(lambda: [r.path for r in today.server.requests])
+    assert "/v2/namespaces/acme/repositories" not in paths
+    assert not [p for p in paths if "/acme/repositories/" in p and "/repositories/web" not in p]
 
 
 def test_cli_tags_rm_asks_first_and_reports_gone_tags(today: ThreadedHub) -> None:

@@ -365,10 +365,9 @@ def prune(
     async def main() -> int:
         async with connection.client() as hub:
             audits = []
-            async for audit in audit_namespaces(hub, namespaces, source="tags", active_from=cutoff):
-                wanted = only.get(audit.namespace)
-                if audit.repository is not None and wanted and audit.repository not in wanted:
-                    continue
+            async for audit in audit_namespaces(
+                hub, namespaces, source="tags", active_from=cutoff, repositories=only
+            ):
                 audits.append(audit)
             plan = plan_tag_prune(audits, cutoff=cutoff, keep=keep_n, match=match, exclude=exclude)
             # Immutable tags: the listing may not say; ask each repository with deletions.
