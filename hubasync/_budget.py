@@ -48,6 +48,7 @@ from typing import Final, Literal
 import attrs
 
 __all__ = [
+    "GRANT",
     "BudgetUpdate",
     "Grant",
     "Refuse",
@@ -108,6 +109,10 @@ class BudgetUpdate:
 @attrs.frozen
 class Grant:
     """One request may go now (the state counts it in flight)."""
+
+
+#: The one :class:`Grant` (it carries nothing; :func:`take` returns it rather than a new one).
+GRANT: Final = Grant()
 
 
 @attrs.frozen
@@ -216,6 +221,8 @@ def available(s: State, now: float) -> int | None:
     while the start-up bucket rules. Call after :func:`sync`."""
     if s.remaining is None:
         return None
+    if not s.ghosts:
+        return max(0, s.remaining)
     cutoff = _ghost_cutoff(s, now)
     return max(0, s.remaining - sum(1 for t in s.ghosts if t >= cutoff))
 
@@ -244,7 +251,7 @@ def _take(s: State, now: float, rank: int) -> Grant | Wait:
     if avail is not None and s.reset_at is not None:
         if math.floor(avail * s.share) - s.in_flight >= rank + 1:
             s.in_flight += 1
-            return Grant()
+            return GRANT
         return Wait(s.reset_at, RESET if s.from_hub else ESTIMATED)
     rate = (s.limit / window(s) if s.limit is not None else s.rate) * s.share
     burst = max(1.0, math.floor(s.burst * s.share))
@@ -258,7 +265,7 @@ def _take(s: State, now: float, rank: int) -> Grant | Wait:
     if tokens >= rank + 1 - 1e-9:
         s.tokens = max(0.0, tokens - 1)
         s.in_flight += 1
-        return Grant()
+        return GRANT
     wait = (rank + 1 - tokens) / rate
     if s.tokens_at > now:
         wait += s.tokens_at - now
@@ -358,6 +365,8 @@ def _confirmed(s: State, reset_at: float, raw: float | None) -> bool:
 
 def valid_count(value: object) -> int | None:
     """``value`` if it is an int >= 0 (not a bool), else ``None``."""
+    if type(value) is int:  # the usual case, checked first (a bool is not exactly an int)
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
@@ -365,6 +374,8 @@ def valid_count(value: object) -> int | None:
 
 def finite(value: object) -> float | None:
     """``value`` as a float if it is a finite number (not a bool), else ``None``."""
+    if type(value) is float:  # the usual case, checked first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None

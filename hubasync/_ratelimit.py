@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from . import _budget
-from ._budget import BudgetUpdate, Grant, Refuse, Wait
+from ._budget import GRANT, BudgetUpdate, Grant, Refuse, Wait
 from ._clock import Clock, SystemClock
 from ._ratelimit_headers import EPOCH_THRESHOLD, RateLimitInfo, parse_retry_hint
 from ._validate import check_positive
@@ -257,10 +257,10 @@ class AdaptiveTokenBucket:
         current window yet) raises once the head of the line has waited ``max_wait`` in vain;
         the start-up bucket's pacing is never refused.
         """
-        loop = asyncio.get_running_loop()
         started = self._clock.time()
-        if not self._waiters and isinstance(_budget.take(self._s, started), Grant):
-            return 0.0
+        if not self._waiters and _budget.take(self._s, started) is GRANT:
+            return 0.0  # the fast path: no future, no timer, nothing awaited
+        loop = asyncio.get_running_loop()
         if max_wait is not None:
             check_positive(max_wait, "max_wait", allow_zero=True)
             paused = self._s.pause_until

@@ -35,6 +35,8 @@ _EPOCH_MAX = 1e11
 #: Counts beyond this are garbage.
 _COUNT_MAX = 10**9
 _NUMBER_RE = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
+#: The retry hints, in order of preference.
+_HINT_NAMES = ("x-retry-after", "retry-after")
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,6 +55,9 @@ def _text(value: object) -> str | None:
 
 def _parse_count(value: object) -> int | None:
     """A non-negative integer header value; parameters after ``;`` are ignored."""
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 10:
+        number = int(value)  # the usual form, plain ASCII digits: no copy, no split
+        return number if number <= _COUNT_MAX else None
     text = _text(value)
     if text is None:
         return None
@@ -74,10 +79,18 @@ def _parse_number(text: str) -> float | None:
 
 def _parse_http_date(value: object) -> float | None:
     """An HTTP-date (RFC 9110, also the obsolete forms) as unix seconds, else ``None``."""
+    if type(value) is str:
+        return _parse_http_date_raw(value)  # the usual case: one cache look-up
     text = _text(value)
     if text is None:
         return None
     return _parse_http_date_text(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_http_date_raw(value: str) -> float | None:
+    text = _text(value)
+    return None if text is None else _parse_http_date_text(text)
 
 
 @functools.lru_cache(maxsize=64)
@@ -121,15 +134,22 @@ def parse_retry_hint(value: str) -> tuple[float | None, float | None]:
 def _parse_reset(value: object, date: float | None) -> float | None:
     """``X-RateLimit-Reset``: a unix timestamp; a small number is read as seconds after ``Date``
     (the IETF RateLimit draft's form) when ``Date`` is known, else dropped."""
-    text = _text(value)
-    if text is None:
-        return None
-    number = _parse_number(text)
+    if type(value) is str:
+        number = _reset_number(value)  # cached: Hub repeats one reset for a whole window
+    else:
+        text = _text(value)
+        number = _parse_number(text) if text is not None else None
     if number is None:
         return None
     if number >= EPOCH_THRESHOLD:
         return number if number < _EPOCH_MAX else None
     return date + number if date is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _reset_number(value: str) -> float | None:
+    text = _text(value)
+    return _parse_number(text) if text is not None else None
 
 
 def _lower_keys(headers: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -176,13 +196,14 @@ class RateLimitInfo:
     @classmethod
     def from_headers(cls, headers: Mapping[str, Any], received_at: float) -> RateLimitInfo:
         """Read the rate-limit headers of one response (names case-insensitive); never raises."""
-        lowered = _lower_keys(headers)
-        date = _parse_http_date(lowered.get("date"))
-        limit = _parse_count(lowered.get("x-ratelimit-limit"))
+        get = _lower_keys(headers).get  # only the six names below are read
+        date = _parse_http_date(get("date"))
+        limit = _parse_count(get("x-ratelimit-limit"))
         retry_at: float | None = None
         retry_after: float | None = None
-        for name in ("x-retry-after", "retry-after"):
-            raw = _text(lowered.get(name))
+        for name in _HINT_NAMES:
+            value = get(name)
+            raw = _text(value) if value is not None else None
             if raw is None:
                 continue
             retry_at, retry_after = parse_retry_hint(raw)
@@ -190,8 +211,8 @@ class RateLimitInfo:
                 break
         return cls(
             limit=limit if limit else None,  # a limit of 0 would mean "never send": garbage
-            remaining=_parse_count(lowered.get("x-ratelimit-remaining")),
-            reset=_parse_reset(lowered.get("x-ratelimit-reset"), date),
+            remaining=_parse_count(get("x-ratelimit-remaining")),
+            reset=_parse_reset(get("x-ratelimit-reset"), date),
             retry_at=retry_at,
             retry_after=retry_after,
             date=date,
