@@ -86,6 +86,12 @@ def parse_datetime(value: object) -> datetime:
     """
     if type(value) is not str:
         raise _InvalidValue(f"expected an ISO-8601 date-time string, got {_kind(value)}")
+    try:  # Hub's usual form ("...Z", any fraction) in one call; anything else below
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is _UTC:
+            return parsed
+    except (ValueError, OverflowError):
+        pass
     text = value
     # 'YYYY-MM-DDTHH:MM:SS' is 19 characters; cut a longer fraction to microseconds.
     if len(text) > 26 and text[19] in ".,":
@@ -339,6 +345,11 @@ def _attrs_unstructure_factory(tp: Any, converter: cattrs.Converter) -> Callable
 # --- the converter -------------------------------------------------------------------------
 
 
+#: Each (mode, type)'s structure hook, looked up once (cattrs' dispatch on every call costs
+#: more than the hook of a small model).
+_hooks: dict[tuple[bool, Any], Callable[[Any, Any], Any]] = {}
+
+
 @cache
 def _build(strict: bool) -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=strict, detailed_validation=True)
@@ -408,9 +419,14 @@ def structure(data: Any, cls: type[T]) -> T:
     Raises ``ResponseValidationError`` naming the model and the failing field paths (never
     quoting the body) when the data does not fit.
     """
-    converter = _build(_strict)
     try:
-        return converter.structure(data, cls)
+        hook = _hooks[_strict, cls]
+    except KeyError:
+        hook = _hooks[_strict, cls] = _build(_strict).get_structure_hook(cls)
+    except TypeError:  # an unhashable type expression: no cached hook
+        hook = _build(_strict).get_structure_hook(cls)
+    try:
+        return hook(data, cls)  # type: ignore[no-any-return]
     except cattrs.errors.StructureHandlerNotFoundError:
         raise  # a programming error (a type the converter cannot build), not Hub's fault
     except Exception as exc:

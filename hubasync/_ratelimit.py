@@ -257,10 +257,10 @@ class AdaptiveTokenBucket:
         current window yet) raises once the head of the line has waited ``max_wait`` in vain;
         the start-up bucket's pacing is never refused.
         """
-        started = self._clock.time()
-        if not self._waiters and _budget.take(self._s, started) is GRANT:
+        if self.try_acquire():
             return 0.0  # the fast path: no future, no timer, nothing awaited
         loop = asyncio.get_running_loop()
+        started = self._clock.time()
         if max_wait is not None:
             check_positive(max_wait, "max_wait", allow_zero=True)
             paused = self._s.pause_until
@@ -297,8 +297,18 @@ class AdaptiveTokenBucket:
         self._promote()
         return max(0.0, self._clock.time() - started)
 
+    def try_acquire(self) -> bool:
+        """Reserve one request only if that needs no wait: nobody is in line and the budget
+        has one now. ``False`` reserves nothing (then :meth:`acquire` queues). The transport's
+        fast path: no coroutine, no future, no timer."""
+        return not self._waiters and _budget.take(self._s, self._clock.time()) is GRANT
+
     async def release(self, update: BudgetUpdate | None) -> None:
         """The reserved request ended; fold what its response said into the budget."""
+        self.release_nowait(update)
+
+    def release_nowait(self, update: BudgetUpdate | None) -> None:
+        """:meth:`release` without the coroutine (it never awaits anything)."""
         _budget.settle(self._s, update, self._clock.time())
         self._notify()
 

@@ -29,7 +29,7 @@ from yarl import URL
 
 from ._auth import Authenticator, LoginCall, login_error
 from ._clock import Clock, SkewEstimator
-from ._ratelimit import BudgetUpdate, RateLimiter, RateLimitInfo
+from ._ratelimit import AdaptiveTokenBucket, BudgetUpdate, RateLimiter, RateLimitInfo
 from ._responses import scrub_error
 from ._retry import FailureKind, RetryState
 from ._sansio import (
@@ -117,6 +117,9 @@ class Transport:
         self._max_concurrency = max_concurrency
         self._slots: asyncio.Semaphore | None = None  # created inside the running loop
         self.limiter = limiter
+        # The in-process limiter's synchronous fast path (exactly that class: a subclass may
+        # override acquire/release, which must then be called).
+        self._bucket = limiter if type(limiter) is AdaptiveTokenBucket else None
         self.auth = authenticator
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_wait = max_wait
@@ -233,8 +236,9 @@ class Transport:
                 if self._slots is None:
                     self._slots = asyncio.Semaphore(self._max_concurrency)
                 async with self._slots:
-                    waited = await self._acquire(req)
-                    self.stats.waited_s += waited  # not `+= await`: waiters would race
+                    if self._bucket is None or not self._bucket.try_acquire():
+                        waited = await self._acquire(req)
+                        self.stats.waited_s += waited  # not `+= await`: waiters would race
                     outcome = await self._exchange(req, state, url, headers, token is not None)
                 if type(outcome) is Response:
                     return outcome
@@ -286,18 +290,22 @@ class Transport:
                 )
                 return interpret_fault(req, state, fault, exc, policy=self.policy)
             received_at = self._clock.time()
-            logger.debug(
-                "%s %s %s -> %d in %.3f s",
-                req.operation,
-                req.method,
-                req.path,
-                status,
-                received_at - sent_at,
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s %s -> %d in %.3f s",
+                    req.operation,
+                    req.method,
+                    req.path,
+                    status,
+                    received_at - sent_at,
+                )
             info = RateLimitInfo.from_headers(resp_headers, received_at)
             update = self._learn(info, sent_at, received_at)
         finally:
-            await self.limiter.release(update)
+            if self._bucket is not None:
+                self._bucket.release_nowait(update)
+            else:
+                await self.limiter.release(update)
         if status == 429:
             self.stats.rate_limited += 1
         return interpret(

@@ -622,6 +622,43 @@ async def test_acquire_returns_seconds_waited() -> None:
     assert await limiter.acquire() == 0.0
 
 
+async def test_a_free_token_is_granted_without_a_future_or_a_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hot path: nobody waits and the budget has a request, so acquire() creates no
+    # future and sets no timer (a waiting line of one would cost both on every request).
+    clock = ManualClock(T0)
+    limiter = await settled_limiter(clock, remaining=5, reset_in=30)
+    loop = asyncio.get_running_loop()
+    created: list[object] = []
+    original = loop.create_future
+    monkeypatch.setattr(loop, "create_future", lambda: created.append(1) or original())
+    assert await limiter.acquire() == 0.0
+    assert limiter.try_acquire()
+    assert created == []
+    assert clock.next_deadline is None  # nothing sleeps on the clock
+    assert limiter.in_flight == 2
+
+
+async def test_try_acquire_reserves_only_what_needs_no_wait() -> None:
+    clock = ManualClock(T0)
+    limiter = await settled_limiter(clock, remaining=2, reset_in=30)
+    assert limiter.try_acquire()
+    assert limiter.try_acquire()
+    assert not limiter.try_acquire()  # spent: nothing reserved, nobody queued
+    assert (limiter.in_flight, limiter.waiting) == (2, 0)
+    crowd = Crowd(limiter)
+    crowd.spawn(0)
+    await clock.settle()
+    assert limiter.waiting == 1
+    limiter.release_nowait(upd(clock, remaining=5, reset_in=30))
+    # A token is free again, but a waiter is first in line: no jumping it.
+    assert not limiter.try_acquire()
+    await clock.settle()
+    assert crowd.granted == [0]
+    assert limiter.in_flight == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # pause_until (a 429)
 # ---------------------------------------------------------------------------------------------
