@@ -31,6 +31,19 @@ The rules
     9. A 429 pauses everything until the hinted instant; a later pause extends, an earlier
        one never shortens it.
     10. The local clock stepping back more than 2 s moves every stored instant with it.
+    11. A limiter with ``share < 1`` (a process spending its part of a budget others spend
+        too, e.g. ``RedisRateLimiter``'s local fallback) grants at most its quota,
+        ``max(1, floor(share * limit))`` requests, per window of Hub's, counting its own
+        grants. The counted window ends at ``quota_reset`` and follows Hub's resets: when it
+        ends, the count restarts at the requests still in flight (they may land in the next
+        window); a response naming a later window restarts it there (counting that request);
+        a reset Hub names less than half a window later extends the counted window to it; one
+        Hub names earlier than the counted one moves it there and counts that window
+        as spent. Hub's count only lowers the quota (``min(quota left, count left)``), never
+        raises it. :func:`take_over` starts such a limiter in the middle of a window others
+        spent through another limiter: that window counts as spent (no grant before its
+        reset), so the quotas of every sharer add up to at most the limit in every window.
+        Only Python applies it (Redis never runs a share).
 
 ``take`` answers :class:`Grant`, :class:`Wait` (until when, and why) or :class:`Refuse` (the
 wait is longer than the caller's ``max_wait``). Why a wait: :data:`PAUSE` (a 429),
@@ -60,6 +73,7 @@ __all__ = [
     "reseed",
     "settle",
     "take",
+    "take_over",
     "window",
 ]
 
@@ -158,6 +172,8 @@ class State:
     tokens: float | None = None  # start-up bucket (None = full)
     tokens_at: float | None = None
     last_now: float | None = None
+    quota_used: int = 0  # rule 11 (share < 1): grants counted in the window ending at ...
+    quota_reset: float | None = None  # ... this local instant (None: no window known yet)
 
 
 def window(s: State) -> float:
@@ -192,6 +208,8 @@ def _shift(s: State, delta: float) -> None:
         s.pause_until += delta
     if s.tokens_at is not None:
         s.tokens_at += delta
+    if s.quota_reset is not None:
+        s.quota_reset += delta
     s.ghosts = [t + delta for t in s.ghosts]
 
 
@@ -245,12 +263,17 @@ def take(
 
 def _take(s: State, now: float, rank: int) -> Grant | Wait:
     sync(s, now)
+    if s.share < 1:
+        _quota_sync(s, now, 0)
     if s.pause_until is not None and now < s.pause_until:
         return Wait(s.pause_until, PAUSE)
+    if s.share < 1 and s.quota_reset is not None and _quota(s) - s.quota_used < rank + 1:
+        return Wait(s.quota_reset, RESET if s.from_hub else ESTIMATED)  # rule 11
     avail = available(s, now)
     if avail is not None and s.reset_at is not None:
-        if math.floor(avail * s.share) - s.in_flight >= rank + 1:
+        if avail - s.in_flight >= rank + 1:
             s.in_flight += 1
+            s.quota_used += 1
             return GRANT
         return Wait(s.reset_at, RESET if s.from_hub else ESTIMATED)
     rate = (s.limit / window(s) if s.limit is not None else s.rate) * s.share
@@ -265,6 +288,7 @@ def _take(s: State, now: float, rank: int) -> Grant | Wait:
     if tokens >= rank + 1 - 1e-9:
         s.tokens = max(0.0, tokens - 1)
         s.in_flight += 1
+        s.quota_used += 1
         return GRANT
     wait = (rank + 1 - tokens) / rate
     if s.tokens_at > now:
@@ -291,6 +315,7 @@ def cancel(s: State, now: float) -> None:
     """A granted request was never sent: it returns to the budget (and to the bucket)."""
     sync(s, now)
     s.in_flight = max(0, s.in_flight - 1)
+    s.quota_used = max(0, s.quota_used - 1)
     if s.remaining is None and s.tokens is not None:
         s.tokens = min(float(s.burst), s.tokens + 1)
 
@@ -319,9 +344,59 @@ def settle(s: State, update: BudgetUpdate | None, now: float, *, held: bool = Tr
     """A request ended: ``update`` is what its response said; ``None`` means no usable headers
     (or no response at all): Hub is assumed to have counted it. ``held``: it was in flight."""
     sync(s, now)
+    if s.share < 1:
+        _quota_sync(s, now, 0)
     if held:
         s.in_flight = max(0, s.in_flight - 1)
     merge(s, update, now)
+    if s.share < 1:
+        _quota_sync(s, now, 1)  # a later window Hub named counts this request in it
+
+
+def _quota(s: State) -> int:
+    """Rule 11: the requests a limiter with ``share < 1`` may grant per window."""
+    limit = s.limit if s.limit is not None else s.rate * window(s)
+    return max(1, math.floor(limit * s.share))
+
+
+def _quota_sync(s: State, now: float, landed: int) -> None:
+    """Rule 11: move the counted window along Hub's resets (``landed``: the request just
+    settled, which counts in a later window its response named)."""
+    w = window(s)
+    hub = s.reset_at if s.from_hub else None
+    if s.quota_reset is None:
+        s.quota_reset = hub  # every grant so far counts in the first window Hub names
+        return
+    if hub is not None and hub > s.quota_reset + w / 2:  # Hub moved on to a later window
+        s.quota_reset, s.quota_used = hub, s.in_flight + landed
+        return
+    if hub is not None and hub > s.quota_reset:  # the same window, ending a little later
+        s.quota_reset = hub
+    if now >= s.quota_reset:
+        s.quota_reset += (math.floor((now - s.quota_reset) / w) + 1) * w
+        s.quota_used = s.in_flight
+    if hub is not None and hub < s.quota_reset - w / 2:  # Hub's window ends earlier
+        s.quota_reset, s.quota_used = hub, max(s.quota_used, _quota(s))
+
+
+def take_over(
+    s: State, limit: int, window_s: float, reset_at: float | None, now: float, held: int = 0
+) -> None:
+    """Rule 11's start: this limiter (``share < 1``) takes over in the middle of a window that
+    others spent through another limiter (Redis failed), knowing Hub's ``limit``, the window
+    and (if known) one of its resets. That window counts as spent: no grant before its reset
+    (before ``now + window_s`` when no reset is known), then the quota per window, from the
+    start-up bucket's pacing at the share of the rate until Hub's count arrives. ``held``:
+    reservations the other limiter granted that are still in flight (they count here)."""
+    s.limit = limit
+    s.in_flight += held
+    _add_sample(s, window_s)
+    if reset_at is None:
+        reset_at = now + window_s
+    elif reset_at <= now:
+        reset_at += (math.floor((now - reset_at) / window_s) + 1) * window_s
+    s.quota_reset, s.quota_used = reset_at, _quota(s)
+    s.tokens, s.tokens_at = 0.0, reset_at
 
 
 def _ghost(s: State, now: float) -> None:

@@ -333,10 +333,10 @@ class AdaptiveTokenBucket:
         _budget.cancel(self._s, self._clock.time())
         self._notify()
 
-    def reseed(self, limit: int, window_s: float, resume_at: float) -> None:
-        """Start from what another limiter knew: Hub's ``limit`` per ``window_s`` seconds,
-        with no token before ``resume_at`` (see :func:`hubasync._budget.reseed`)."""
-        _budget.reseed(self._s, limit, window_s, resume_at, self._clock.time())
+    def take_over(self, limit: int, window_s: float, reset_at: float | None, held: int = 0) -> None:
+        """Take over (with ``share < 1``) in the middle of a window others spent through
+        another limiter: see :func:`hubasync._budget.take_over`."""
+        _budget.take_over(self._s, limit, window_s, reset_at, self._clock.time(), held)
 
     # -- waiting line ----------------------------------------------------------------------
     def _note_wait(self, wait: Wait, now: float) -> None:

@@ -4,6 +4,7 @@ the snapshot value, cancellation helpers and the pub/sub wake-up notices."""
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
 import logging
 import math
@@ -319,65 +320,74 @@ class Scripts:
             await client.aclose()
 
 
+@attrs.define
+class Held:
+    """A reservation a worker holds: its Redis id (``""``: none) and the local buckets that
+    count it (each is released with it)."""
+
+    rid: str
+    buckets: list[AdaptiveTokenBucket] = attrs.Factory(list)
+
+
 class LocalFallback:
     """The per-process limiter a ``RedisRateLimiter`` runs on while Redis is away.
 
-    Each outage gets a fresh :class:`AdaptiveTokenBucket` that spends ``share`` of the budget
-    and starts from no token at the last known limit and window; when Redis answers again,
-    :meth:`recovered` hands every task still queued on it over to the shared line.
+    Each outage gets a fresh :class:`AdaptiveTokenBucket` with this worker's ``share``:
+    rule 11 of :mod:`hubasync._budget` (the window of the switch counts as spent, then at most
+    ``floor(share * limit)`` grants per Hub window, windows following Hub's resets). When
+    Redis answers again, the bucket stays in force for ``retry_s`` plus a window: every grant
+    must pass it *and* Redis, since siblings may still be granting their share locally until
+    they probe Redis again (within ``retry_s``) and their last local window ends.
     """
 
-    def __init__(self, requests_per_minute: int, burst: int, clock: Any) -> None:
+    def __init__(self, requests_per_minute: int, burst: int, clock: Any, retry_s: float) -> None:
         self.rpm, self.burst, self.clock = requests_per_minute, burst, clock
+        self.retry_s = retry_s  # how often Redis is probed while it is away
         self.bucket: AdaptiveTokenBucket | None = None
         self.retry_at = 0.0  # > 0 while active: when to probe Redis again
-        self._back: asyncio.Event | None = None
+        self.dual_until = 0.0  # back on Redis: the bucket still applies until then
 
     @property
     def active(self) -> bool:
         """Requests are being granted locally."""
         return self.bucket is not None and self.retry_at > 0
 
-    def start(self, share: float, known: tuple[int, float] | None) -> None:
-        """Redis failed while shared: a new local bucket with ``share`` of the budget."""
+    def in_force(self) -> bool:
+        """Grants must pass the local bucket (on the fallback, or just back from it)."""
+        return self.bucket is not None and (self.retry_at > 0 or time.monotonic() < self.dual_until)
+
+    def start(
+        self,
+        share: float,
+        known: tuple[int, float] | None,
+        reset_in: float | None,
+        held: collections.abc.Iterable[Held],
+    ) -> None:
+        """Redis failed while shared: a new local bucket with ``share`` of the budget, taking
+        over the current window (``reset_in``: its reset as Redis knew it, seconds from now).
+        ``held``: this worker's reservations; those Redis granted count in the new bucket."""
         bucket = AdaptiveTokenBucket(
             requests_per_minute=self.rpm, burst=self.burst, clock=self.clock, share=share
         )
+        redis_held = [entry for entry in held if entry.rid]
+        for entry in redis_held:
+            entry.buckets.append(bucket)
         if known is not None:
-            bucket.reseed(known[0], known[1], self.clock.time())
-        self.bucket, self._back = bucket, asyncio.Event()
+            now = self.clock.time()
+            reset = None if reset_in is None else now + reset_in
+            bucket.take_over(known[0], known[1], reset, len(redis_held))
+        self.bucket = bucket
+        self.retry_at = time.monotonic() + self.retry_s
+
+    def failed_again(self) -> None:
+        """A probe failed: stay local, probe again after ``retry_s``."""
+        self.retry_at = time.monotonic() + self.retry_s
 
     def recovered(self) -> None:
-        """Redis answers again: stop granting locally, hand the queued tasks over."""
+        """Redis answers again: stop granting locally; the bucket stays in force a while."""
         self.retry_at = 0.0
-        if self._back is not None:
-            self._back.set()
-
-    async def acquire(self, max_wait: float | None) -> AdaptiveTokenBucket | None:
-        """A reservation from the local bucket (returned), or ``None`` when Redis answered
-        again first and the caller should join the shared line."""
-        bucket, back = self.bucket, self._back
-        assert bucket is not None and back is not None
-        get = asyncio.ensure_future(bucket.acquire(max_wait=max_wait))
-        woke = asyncio.ensure_future(back.wait())
-        handed_over = False
-        try:
-            await asyncio.wait((get, woke), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            woke.cancel()
-            if not get.done():  # cancelled, or handed over: a grant that raced goes back
-                handed_over = True
-                get.cancel()
-                try:
-                    await get
-                except (asyncio.CancelledError, RateLimitError):
-                    pass
-                else:
-                    bucket.give_back()
-        if handed_over:
-            return None
-        get.result()  # RateLimitError (max_wait) propagates
-        return bucket
+        window = self.bucket.window if self.bucket is not None else 0.0
+        self.dual_until = time.monotonic() + self.retry_s + window
 
 
 class SharedLine:

@@ -69,8 +69,9 @@ except ImportError as _exc:
 
 from . import _budget, _redis_scripts
 from ._clock import Clock, SystemClock
-from ._ratelimit import AdaptiveTokenBucket, check_start_budget
+from ._ratelimit import check_start_budget
 from ._redis_support import (
+    Held,
     LocalFallback,
     Notices,
     Scripts,
@@ -200,9 +201,11 @@ class RedisRateLimiter:
         self._notices = Notices(f"{prefix}:wake", key)
         self._lock: asyncio.Lock | None = None  # created lazily, inside the running loop
         self._waiters = 0
-        # what each reservation came from: a Redis id, or the local bucket that granted it
-        self._held: collections.deque[str | AdaptiveTokenBucket] = collections.deque()
-        self._fallback = LocalFallback(requests_per_minute, default_burst, self._clock)
+        # each reservation: its Redis id and the local buckets that counted it
+        self._held: collections.deque[Held] = collections.deque()
+        self._fallback = LocalFallback(
+            requests_per_minute, default_burst, self._clock, _FALLBACK_RETRY_S
+        )
         config = (
             repr(self.lease_s),
             repr(requests_per_minute / 60),
@@ -256,31 +259,41 @@ class RedisRateLimiter:
         if max_wait is not None:
             check_positive(max_wait, "max_wait", allow_zero=True)
         started = time.monotonic()
+        fallback = self._fallback
         failed = False  # this call saw Redis fail: it does not probe again
         while True:
-            probing = False
-            if self.using_fallback:
-                if failed or time.monotonic() < self._fallback.retry_at:
-                    bucket = await self._fallback.acquire(max_wait)
-                    if bucket is not None:
-                        self._held.append(bucket)
-                        return time.monotonic() - started
-                    continue  # handed over: Redis answers again
-                # This caller probes Redis; the others stay local until it answers.
-                self._fallback.retry_at = time.monotonic() + _FALLBACK_RETRY_S
-                probing = True
-            rid = await self._shared_turn(max_wait, probing)
+            bucket = fallback.bucket if fallback.in_force() else None
+            if bucket is not None:  # this worker's share first, even back on Redis (rule 11)
+                await bucket.acquire(max_wait=max_wait)
+                if fallback.active and (failed or time.monotonic() < fallback.retry_at):
+                    if bucket is not fallback.bucket:  # granted by the bucket of an outage
+                        bucket.give_back()  # that ended: the new one decides
+                        continue
+                    self._held.append(Held("", [bucket]))
+                    return time.monotonic() - started
+            # Redis, and if it is away this caller probes it; the others stay local meanwhile.
+            probing = fallback.active
+            if probing:
+                fallback.failed_again()
+            try:
+                rid = await self._shared_turn(max_wait, probing)
+            except BaseException:
+                if bucket is not None:
+                    bucket.give_back()
+                raise
             if rid is None:  # Redis failed (now or while this caller waited its turn)
                 failed = True
+                if bucket is not None:
+                    bucket.give_back()
                 continue
-            self._held.append(rid)
+            self._held.append(Held(rid, [] if bucket is None else [bucket]))
             if probing:
                 logger.warning(
                     "hubasync: Redis at %s answers again; rate limiter key %r is shared again",
                     self._where(),
                     self.key,
                 )
-                self._fallback.recovered()  # hand the local line over to the shared one
+                fallback.recovered()
             return time.monotonic() - started
 
     async def release(self, update: BudgetUpdate | None) -> None:
@@ -290,20 +303,18 @@ class RedisRateLimiter:
         the request counts as spent. A Redis failure here is logged, not raised (the lease
         returns the reservation), so it never hides the outcome of the request itself.
         """
-        held = self._held.popleft() if self._held else ""
-        if isinstance(held, AdaptiveTokenBucket):  # granted by a local fallback
-            await held.release(update)
-            if self.using_fallback:
-                return
-            held = ""  # Redis is back: it still learns (and charges) what Hub said
+        held = self._held.popleft() if self._held else Held("")
+        for bucket in held.buckets:  # the local buckets that counted it learn what Hub said
+            await bucket.release(update)
         if self.using_fallback:
-            logger.debug("hubasync: Redis is away; the lease of %s returns it", held or "-")
-            if self._fallback.bucket is not None:  # the local bucket learns from it
-                await self._fallback.bucket.observe(update)
+            logger.debug("hubasync: Redis is away; the lease of %s returns it", held.rid or "-")
             return
+        # Redis learns (and charges) what Hub said, for local grants too
         args = _release_args(update, self._clock.time())
         try:
-            await self._scripts.run("RELEASE", _redis_scripts.RELEASE, held, *args, self._channel)
+            await self._scripts.run(
+                "RELEASE", _redis_scripts.RELEASE, held.rid, *args, self._channel
+            )
         except _RedisDown as exc:
             logger.warning(
                 "hubasync: could not release a reservation of rate limiter key %r in Redis "
@@ -426,7 +437,9 @@ class RedisRateLimiter:
             raise self._unavailable(cause) from cause
         if not self.using_fallback:
             share = self.fallback_share or 1.0 / max(1, self._line.workers)
-            self._fallback.start(share, self._line.known)
+            reset = self._line.known_reset
+            reset_in = None if reset is None else reset - time.time()
+            self._fallback.start(share, self._line.known, reset_in, self._held)
             logger.warning(
                 "hubasync: Redis at %s failed during %s (%s: %s); rate limiter key %r falls "
                 "back to a per-process limiter spending %.0f%% of the budget and retries "
@@ -437,6 +450,7 @@ class RedisRateLimiter:
                 cause,
                 self.key,
                 100 * share,
-                _FALLBACK_RETRY_S,
+                self._fallback.retry_s,
             )
-        self._fallback.retry_at = time.monotonic() + _FALLBACK_RETRY_S
+            return
+        self._fallback.failed_again()

@@ -109,10 +109,56 @@ def test_pacing_is_never_refused_and_a_pause_restarts_the_bucket_with_one_token(
     assert spend(s, T0 + 10, 3) == 1
 
 
-def test_a_share_spends_only_its_part() -> None:
-    s = settled(remaining=50)
-    s.share = 1 / 3
-    assert spend(s, T0 + 1, 50) == 16
+def shared(reset: float = T0 + 10, window: float = 20.0) -> State:
+    """A third of a 90-per-window budget, taken over at ``T0`` (the window ends at ``reset``)."""
+    s = State(share=1 / 3)
+    _budget.take_over(s, 90, window, reset, T0)
+    return s
+
+
+def test_a_share_taking_over_mid_window_grants_nothing_before_that_windows_reset() -> None:
+    s = shared()
+    assert _budget.take(s, T0 + 1) == Wait(T0 + 10, _budget.ESTIMATED)  # others spent it
+    s = State(share=1 / 3)
+    _budget.take_over(s, 90, 20.0, None, T0)  # no reset known: a whole window
+    assert _budget.take(s, T0 + 1) == Wait(T0 + 20, _budget.ESTIMATED)
+    s = State(share=1 / 3)
+    _budget.take_over(s, 90, 20.0, T0 - 35, T0)  # a reset long past: the window it is in
+    assert _budget.take(s, T0 + 1) == Wait(T0 + 5, _budget.ESTIMATED)
+
+
+def test_a_share_grants_its_quota_per_hub_window_and_hubs_count_only_lowers_it() -> None:
+    s = shared()
+    assert spend(s, T0 + 11, 1) == 1  # the start-up bucket, from no token at the reset
+    _budget.settle(s, upd(T0 + 11, 80, T0 + 30, limit=90), T0 + 11)  # Hub: 80 left
+    assert spend(s, T0 + 11, 80) == 29  # its quota, 90 / 3, not 80
+    assert _budget.take(s, T0 + 12) == Wait(T0 + 30, _budget.RESET)
+    for _ in range(25):
+        _budget.settle(s, upd(T0 + 12, 60, T0 + 30, limit=90), T0 + 12)
+    assert spend(s, T0 + 30, 80) == 26  # the next window: the quota less the 4 in flight
+    for _ in range(30):
+        _budget.settle(s, upd(T0 + 31, 50, T0 + 50, limit=90), T0 + 31)
+    assert spend(s, T0 + 50, 1) == 1
+    _budget.settle(s, upd(T0 + 50, 3, T0 + 70, limit=90), T0 + 50)  # others spent the rest
+    assert spend(s, T0 + 50, 10) == 3  # Hub's count lowers the quota
+
+
+def test_a_share_restarts_its_count_where_hub_names_a_later_window() -> None:
+    s = shared()
+    assert spend(s, T0 + 11, 1) == 1
+    _budget.settle(s, upd(T0 + 11, 80, T0 + 30, limit=90), T0 + 11)
+    assert spend(s, T0 + 29, 30) == 29
+    # Hub's window ended before ours: a response names the next one (its request landed
+    # there, and so may the 28 still in flight)
+    _budget.settle(s, upd(T0 + 29.5, 89, T0 + 50, limit=90), T0 + 29.5)
+    assert s.quota_reset == T0 + 50 and s.quota_used == 28 + 1
+    assert spend(s, T0 + 29.5, 30) == 1  # 30 - 29
+    # and a reset named well before the counted one (Hub's windows shrank): spent until it
+    s = shared(reset=T0 + 10)
+    assert spend(s, T0 + 11, 1) == 1
+    _budget.settle(s, upd(T0 + 11, 80, T0 + 18, limit=90), T0 + 11)
+    assert s.quota_reset == T0 + 18
+    assert _budget.take(s, T0 + 12) == Wait(T0 + 18, _budget.RESET)
 
 
 def test_reseed_starts_from_no_token_after_the_known_reset_at_the_known_rate() -> None:

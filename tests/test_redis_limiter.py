@@ -603,36 +603,48 @@ async def test_eight_workers_through_one_key_never_overrun_a_fakehub_window(
 # -- faults: the fallback's share, the hand-over, an emptied Redis ----------------------------
 
 
-async def test_the_fallback_spends_only_this_workers_share(
+async def test_the_fallback_waits_out_the_switch_window_then_spends_its_share(
     make: Make, client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Rule 11 of _budget: others spent the window of the switch through Redis, so nothing
+    is granted locally before its reset; then at most limit / workers per Hub window, and
+    Hub's count (20 left here) does not raise that."""
     others = [make(), make()]
     limiter = make(fallback="local")
-    for worker in [*others, limiter, limiter]:  # three live workers; Hub's limit is learned
+    first = time.time() + 0.2
+    for worker in [*others, limiter]:  # three live workers; Hub's limit is learned
         await worker.acquire()
-        await worker.release(update(500, 30.0, limit=600, hub_reset=2_000_000_000.0))
+        await worker.release(update(29, first - time.time(), limit=30, hub_reset=first))
+    await asyncio.sleep(first + 0.05 - time.time())
+    reset = first + 1.0  # the window is learned too: 1 s
+    for left in (28, 27):  # the second acquire hears the window and reset from Redis
+        await limiter.acquire()
+        await limiter.release(update(left, reset - time.time(), limit=30, hub_reset=reset))
 
     async def down(*args: Any) -> Any:
         raise RedisConnectionError("Connection refused")
 
     monkeypatch.setattr(client, "evalsha", down)
-    await asyncio.wait_for(limiter.acquire(), 5)  # paced: from no token at a third of 10/s
-    assert limiter.using_fallback
-    await limiter.release(update(30, 5.0, limit=600))  # Hub: 30 left for everyone
-    granted = 0
-    while granted < 30:
+    await asyncio.wait_for(limiter.acquire(), 5)
+    assert limiter.using_fallback and time.time() >= reset  # not in the switch window
+    await limiter.release(update(20, reset + 1 - time.time(), limit=30, hub_reset=reset + 1))
+    granted = 1
+    while granted < 20:
         try:
             await asyncio.wait_for(limiter.acquire(), 0.2)
         except TimeoutError:
             break
         granted += 1
-    assert granted == 10  # a third of what Hub has left
+    assert granted == 10  # 30 / 3 in this window
+    assert time.time() < reset + 1
 
 
-async def test_returning_to_redis_hands_the_local_line_over(
+async def test_back_on_redis_grants_pass_the_local_share_too(
     make: Make, client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hubredis, "_FALLBACK_RETRY_S", 0.3)
+    """After the fallback, siblings may still grant their share locally (until they probe
+    Redis and their last local window ends): each grant then needs Redis and the local share.
+    Before issue 12: tasks queued locally kept draining there while new ones used Redis."""
     real = client.evalsha
     state = {"down": True}
 
@@ -642,21 +654,29 @@ async def test_returning_to_redis_hands_the_local_line_over(
         return await real(*args)
 
     monkeypatch.setattr(client, "evalsha", flaky)
-    limiter = make(fallback="local")
+    limiter = make(fallback="local", fallback_share=0.5)
+    limiter._fallback.retry_s = 0.3
     await limiter.acquire()  # granted by the local fallback
-    await limiter.pause_until(time.time() + 60)  # a 429 holds the local line
-    waiters = [asyncio.create_task(limiter.acquire()) for _ in range(3)]
-    await asyncio.sleep(0.05)
-    assert not any(w.done() for w in waiters)
+    assert limiter.using_fallback
+    await limiter.release(update(9, 30.0, hub_reset=2_000_000_000.0))  # quota: 10 / 2
+    await limiter.acquire()
     state["down"] = False
     await asyncio.sleep(0.35)
     await asyncio.wait_for(limiter.acquire(), 5)  # probes Redis: shared again
-    await asyncio.wait_for(asyncio.gather(*waiters), 5)  # the local line moved to Redis
-    assert (await limiter.snapshot()).in_flight == 4
+    assert not limiter.using_fallback
     local = limiter._fallback.bucket
-    assert local is not None and local.in_flight == 1 and local.waiting == 0
-    for _ in range(5):
-        await limiter.release(update(100, 30.0))
+    assert local is not None and local.in_flight == 2
+    assert (await limiter.snapshot()).in_flight == 1
+    for _ in range(2):
+        await asyncio.wait_for(limiter.acquire(), 5)
+    blocked = asyncio.create_task(limiter.acquire())  # Redis has budget; the share has not
+    await asyncio.sleep(0.1)
+    assert not blocked.done()
+    blocked.cancel()
+    await asyncio.gather(blocked, return_exceptions=True)
+    assert local.in_flight == 4 and (await limiter.snapshot()).in_flight == 3
+    for _ in range(4):
+        await limiter.release(update(5, 30.0))
     assert local.in_flight == 0 and (await limiter.snapshot()).in_flight == 0
 
 
