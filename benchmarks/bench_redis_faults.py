@@ -43,86 +43,132 @@ NAMESPACE, REPOSITORY = "library", "redis"
 WORKERS, TASKS = 3, 8
 
 
-async def _run(redis_url: str, rate_limit: int, window: float) -> list[dict[str, Any]]:
-    import redis.asyncio as aioredis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+class Fleet:
+    """``workers`` workers against one FakeHub allowing ``rate_limit`` per ``window`` s: each
+    a ``HubClient`` with ``tasks`` tasks calling ``repositories.get`` in a loop through its own
+    ``RedisRateLimiter(fallback="local")`` on one key, probing Redis every ``retry_s`` while
+    it is away. Entering starts the tasks at a window boundary and runs one warm-up window
+    (start-up bucket, headers learned). Also used by ``tests/test_redis_faults_e2e.py``.
+    """
 
-    import hubasync.redis as hubredis
-    from hubasync import HubClient, HubError
-    from hubasync.redis import RedisRateLimiter
-    from hubasync.testing import FakeHub
+    def __init__(
+        self,
+        redis_url: str,
+        rate_limit: int,
+        window: float,
+        *,
+        retry_s: float = 1.0,
+        workers: int = WORKERS,
+        tasks: int = TASKS,
+    ) -> None:
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-    hubredis._FALLBACK_RETRY_S = 1.0  # production: 30 s; a bench cannot wait that long
-    key = f"bench-faults-{uuid.uuid4().hex[:8]}"
-    good = aioredis.Redis.from_url(redis_url)
-    dead = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
-    limiters = [RedisRateLimiter(good, key, fallback="local") for _ in range(WORKERS)]
-    ok = 0
-    rows: list[dict[str, Any]] = []
-    async with FakeHub(rate_limit=rate_limit, window_s=window, log_requests=False) as server:
-        server.add_namespace(NAMESPACE)
-        server.add_repository(NAMESPACE, REPOSITORY)
-        clients = [
-            HubClient(base_url=server.url, rate_limiter=lim, max_concurrency=TASKS)
-            for lim in limiters
+        from hubasync.redis import RedisRateLimiter
+
+        self.rate_limit, self.window, self.tasks = rate_limit, window, tasks
+        self.key = f"faults-{uuid.uuid4().hex[:8]}"
+        self.good = aioredis.Redis.from_url(redis_url)
+        self.dead = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+        self.limiters = [
+            RedisRateLimiter(self.good, self.key, fallback="local") for _ in range(workers)
         ]
-        stop = False
+        for limiter in self.limiters:
+            limiter._fallback.retry_s = retry_s  # production: 30 s; a run cannot wait that long
+        self.ok = 0
+        self.rows: list[dict[str, Any]] = []
+        self._stack = contextlib.AsyncExitStack()
+        self._stop = False
+        self._loops: list[asyncio.Task[None]] = []
 
-        async def loop(hub: HubClient) -> None:
-            nonlocal ok
-            while not stop:
-                try:
-                    await hub.repositories.get(NAMESPACE, REPOSITORY)
-                except HubError:
-                    continue
-                ok += 1
+    async def __aenter__(self) -> Fleet:
+        from hubasync import HubClient
+        from hubasync.testing import FakeHub
 
-        async def phase(name: str, windows: int) -> None:
-            nonlocal ok
-            over0, ok0 = server.over_limit, ok
-            await asyncio.sleep(windows * window)
-            rows.append(
-                {
-                    "phase": name,
-                    "windows": windows,
-                    "over_limit": server.over_limit - over0,
-                    "use": round((ok - ok0) / (rate_limit * windows), 2),
-                }
-            )
+        stack = self._stack
+        stack.push_async_callback(self._close)
+        self.server = await stack.enter_async_context(
+            FakeHub(rate_limit=self.rate_limit, window_s=self.window, log_requests=False)
+        )
+        self.server.add_namespace(NAMESPACE)
+        self.server.add_repository(NAMESPACE, REPOSITORY)
+        hubs = [
+            HubClient(base_url=self.server.url, rate_limiter=limiter, max_concurrency=self.tasks)
+            for limiter in self.limiters
+        ]
+        for hub in hubs:
+            await stack.enter_async_context(hub)
+        await asyncio.sleep((math.floor(time.time() / self.window) + 1) * self.window - time.time())
+        self._loops = [
+            asyncio.create_task(self._loop(hub)) for hub in hubs for _ in range(self.tasks)
+        ]
+        await asyncio.sleep(self.window)  # warm-up
+        return self
 
-        def point(client: Any, share: float | None = None) -> None:
-            for lim in limiters:
-                lim._scripts.client = client
-                lim.fallback_share = share
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
 
-        async with contextlib.AsyncExitStack() as stack:
-            for hub in clients:
-                await stack.enter_async_context(hub)
-            await asyncio.sleep((math.floor(time.time() / window) + 1) * window - time.time())
-            tasks = [asyncio.create_task(loop(hub)) for hub in clients for _ in range(TASKS)]
-            await asyncio.sleep(window)  # warm-up: start-up bucket, headers learned
-            await phase("healthy", 3)
-            point(dead)
-            await phase("redis down (share: live workers)", 4)
-            point(good)
-            await phase("back to redis", 3)
-            point(dead, 1.0)
-            await asyncio.sleep(2.0)  # every worker falls back again (the earlier ones linger)
-            await phase("redis down, fallback_share=1 (before)", 4)
-            point(good)
-            await phase("back to redis", 3)
-            await asyncio.sleep(window / 2)
-            async for name in good.scan_iter(match=f"*{key}*"):
-                await good.delete(name)
-            await phase("flushed mid-window (+2 windows)", 3)
-            stop = True
-            await asyncio.gather(*tasks, return_exceptions=True)
-    for lim in limiters:
-        await lim.aclose()
-    await good.aclose()
-    await dead.aclose()
-    return rows
+    async def _loop(self, hub: Any) -> None:
+        from hubasync import HubError
+
+        while not self._stop:
+            try:
+                await hub.repositories.get(NAMESPACE, REPOSITORY)
+            except HubError:
+                continue
+            self.ok += 1
+
+    async def _close(self) -> None:
+        self._stop = True
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        for limiter in self.limiters:
+            await limiter.aclose()
+        await self.good.aclose()
+        await self.dead.aclose()
+
+    async def phase(self, name: str, windows: float) -> dict[str, Any]:
+        """Run ``windows`` windows; record (and return) the sends over the limit and the use
+        (successful requests over ``rate_limit`` x ``windows``)."""
+        over0, ok0 = self.server.over_limit, self.ok
+        await asyncio.sleep(windows * self.window)
+        row = {
+            "phase": name,
+            "windows": windows,
+            "over_limit": self.server.over_limit - over0,
+            "use": round((self.ok - ok0) / (self.rate_limit * windows), 2),
+        }
+        self.rows.append(row)
+        return row
+
+    def point(self, *, down: bool, share: float | None = None) -> None:
+        """Every worker's Redis client: the live one, or a closed port (Redis unreachable)."""
+        for limiter in self.limiters:
+            limiter._scripts.client = self.dead if down else self.good
+            limiter.fallback_share = share
+
+    async def flush(self) -> None:
+        """Delete the key's state, as a Redis restart or FLUSHALL would."""
+        async for name in self.good.scan_iter(match=f"*{self.key}*"):
+            await self.good.delete(name)
+
+
+async def _run(redis_url: str, rate_limit: int, window: float) -> list[dict[str, Any]]:
+    async with Fleet(redis_url, rate_limit, window) as fleet:
+        await fleet.phase("healthy", 3)
+        fleet.point(down=True)
+        await fleet.phase("redis down (share: live workers)", 4)
+        fleet.point(down=False)
+        await fleet.phase("back to redis", 3)
+        fleet.point(down=True, share=1.0)
+        await asyncio.sleep(2.0)  # every worker falls back again (the earlier ones linger)
+        await fleet.phase("redis down, fallback_share=1 (before)", 4)
+        fleet.point(down=False)
+        await fleet.phase("back to redis", 3)
+        await asyncio.sleep(window / 2)
+        await fleet.flush()
+        await fleet.phase("flushed mid-window (+2 windows)", 3)
+    return fleet.rows
 
 
 def main() -> None:

@@ -59,6 +59,21 @@ class SharedBudget:
     pause_in: float
     tokens: float | None
 
+    @classmethod
+    def from_reply(cls, reply: Any) -> SharedBudget:
+        """The SNAPSHOT script's reply as a value."""
+        limit, remaining, reset_in, window, in_flight, waiting, pause_in, tokens = reply
+        return cls(
+            limit=_opt_int(limit),
+            remaining=_opt_int(remaining),
+            reset_in=_opt(reset_in),
+            window_s=float(window),
+            in_flight=int(in_flight),
+            waiting=int(waiting),
+            pause_in=float(pause_in),
+            tokens=_opt(tokens),
+        )
+
 
 def _opt(value: Any) -> float | None:
     """A script's optional number ('' = none) as a float."""

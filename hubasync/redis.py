@@ -23,17 +23,21 @@ Faults, and what they cost (measured in ``benchmarks/README.md``, "Redis faults"
 
 - **Redis unreachable, no fallback** (default): :class:`RateLimiterUnavailable`; nothing is
   sent. Cost: the calls fail.
-- **Redis unreachable, ``fallback="local"``**: a warning, then a per-process limiter that
-  spends only this process's *share* of the last limit Redis knew: ``fallback_share`` if
-  given, else 1 / the workers that used the key within the last two windows (at least 60 s),
-  as recorded in Redis. It starts from no token at that share of the rate, then follows Hub's
-  headers, scaled by the share. Redis is tried again every 30 s. Cost: 1-8 sends over the
-  limit in 4 windows with 3 workers (61-63 when each spends the whole budget), from the
-  switch itself; a process whose siblings are idle uses only its share.
-- **Redis answers again**: tasks queued on the local limiter are handed over to the shared
-  line (none is granted locally after that), and the responses to requests the local limiter
-  granted are still charged in Redis. Cost: 1-5 sends over the limit in the 3 windows
-  after, while workers return on their own schedules.
+- **Redis unreachable, ``fallback="local"``**: a warning, then a per-process limiter with
+  this process's *share*: ``fallback_share`` if given, else 1 / the workers that used the key
+  within the last two windows (at least 60 s), as recorded in Redis. The window of the
+  switch counts as spent (others spent it through Redis): nothing more before its reset.
+  Then at most ``floor(share * limit)`` per Hub window, counting its own grants, windows
+  following Hub's resets; Hub's count only lowers that (rule 11 of :mod:`hubasync._budget`).
+  Redis is probed every 30 s. Cost: 0 sends over the limit (1-8 before this rule, 61-63
+  when each spends the whole budget); the rest of the switch window idle; a worker whose
+  siblings are idle still spends only its share (budget use 0.73 in 4 windows).
+- **Redis answers again**: for 30 s plus a window, every grant needs Redis *and* the local
+  share, since siblings may still grant theirs locally until they probe Redis and their last
+  local window ends; the requests the local limiter granted are charged in Redis. Cost: 0
+  over (1-5 before); the budget use stays at the shares of the busy workers meanwhile.
+  These rules assume Redis failed for every worker: one cut off alone spends its share while
+  the others, unaware, still spend the whole budget through Redis (up to a share over).
 - **Redis restarted or flushed (empty state)**: a worker that knew Hub's limit, window and
   reset starts the shared bucket from no token, after that reset, at the known rate: never a
   start-up burst into a spent window. Cost: 0 over the limit; up to one window idle.
@@ -77,8 +81,6 @@ from ._redis_support import (
     Scripts,
     SharedBudget,
     SharedLine,
-    _opt,
-    _opt_int,
     _positive,
     _RedisDown,
     _release_args,
@@ -129,8 +131,8 @@ class RedisRateLimiter:
             fails; ``"local"`` logs a warning and falls back to a per-process
             ``AdaptiveTokenBucket`` spending this process's share (Redis is tried again
             every 30 s; see the module's notes on faults).
-        fallback_share: the part of Hub's budget this process may spend while it runs on
-            the local fallback (0 < share <= 1); default: 1 / the live workers Redis saw.
+        fallback_share: the part of Hub's limit this process may spend per window on the
+            local fallback (0 < share <= 1); default: 1 / the live workers Redis saw.
         poll_interval: the longest a waiter sleeps before asking Redis again when it waits
             for a release (notices normally wake it earlier).
         clock: the clock the ``BudgetUpdate`` and ``pause_until`` instants are on (the
@@ -365,17 +367,7 @@ class RedisRateLimiter:
             )
         except _RedisDown as exc:
             raise self._unavailable(exc.cause) from exc.cause
-        limit, remaining, reset_in, window, in_flight, waiting, pause_in, tokens = reply
-        return SharedBudget(
-            limit=_opt_int(limit),
-            remaining=_opt_int(remaining),
-            reset_in=_opt(reset_in),
-            window_s=float(window),
-            in_flight=int(in_flight),
-            waiting=int(waiting),
-            pause_in=float(pause_in),
-            tokens=_opt(tokens),
-        )
+        return SharedBudget.from_reply(reply)
 
     async def aclose(self) -> None:
         """Close the pub/sub connection, and the Redis client if the limiter made it."""
