@@ -31,6 +31,8 @@ logger = logging.getLogger("hubasync.redis")
 #: How long to wait for a subscription to be confirmed, and to poll after one failed.
 SUBSCRIBE_TIMEOUT_S = 1.0
 RETRY_S = 30.0
+#: How often a ``RedisRateLimiter`` on its local fallback probes Redis (``LocalFallback.retry_s``).
+FALLBACK_RETRY_S = 30.0
 
 
 @attrs.frozen(kw_only=True)
@@ -355,9 +357,9 @@ class LocalFallback:
     they probe Redis again (within ``retry_s``) and their last local window ends.
     """
 
-    def __init__(self, requests_per_minute: int, burst: int, clock: Any, retry_s: float) -> None:
+    def __init__(self, requests_per_minute: int, burst: int, clock: Any) -> None:
         self.rpm, self.burst, self.clock = requests_per_minute, burst, clock
-        self.retry_s = retry_s  # how often Redis is probed while it is away
+        self.retry_s = FALLBACK_RETRY_S  # how often Redis is probed while it is away
         self.bucket: AdaptiveTokenBucket | None = None
         self.retry_at = 0.0  # > 0 while active: when to probe Redis again
         self.dual_until = 0.0  # back on Redis: the bucket still applies until then
@@ -393,6 +395,13 @@ class LocalFallback:
             bucket.take_over(known[0], known[1], reset, len(redis_held))
         self.bucket = bucket
         self.retry_at = time.monotonic() + self.retry_s
+
+    def head_wait(self) -> tuple[float, str] | None:
+        """What the head of the local line waits for, while the bucket is in force."""
+        bucket = self.bucket if self.in_force() else None
+        if bucket is None or bucket.waiting_until is None:
+            return None
+        return bucket.waiting_until, bucket.wait_reason or ""
 
     def failed_again(self) -> None:
         """A probe failed: stay local, probe again after ``retry_s``."""

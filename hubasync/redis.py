@@ -99,7 +99,6 @@ logger = logging.getLogger(__name__)
 
 _KEY_PREFIX = "hubasync:ratelimit"
 _MIN_KEY_TTL_S = 3600.0
-_FALLBACK_RETRY_S = 30.0
 _ERRORS = (_RedisError, OSError)
 
 
@@ -203,11 +202,8 @@ class RedisRateLimiter:
         self._notices = Notices(f"{prefix}:wake", key)
         self._lock: asyncio.Lock | None = None  # created lazily, inside the running loop
         self._waiters = 0
-        # each reservation: its Redis id and the local buckets that counted it
-        self._held: collections.deque[Held] = collections.deque()
-        self._fallback = LocalFallback(
-            requests_per_minute, default_burst, self._clock, _FALLBACK_RETRY_S
-        )
+        self._held: collections.deque[Held] = collections.deque()  # oldest first
+        self._fallback = LocalFallback(requests_per_minute, default_burst, self._clock)
         config = (
             repr(self.lease_s),
             repr(requests_per_minute / 60),
@@ -228,19 +224,22 @@ class RedisRateLimiter:
     @property
     def waiting_until(self) -> float | None:
         """Unix time this limiter's head waiter waits for, or ``None`` when nobody waits."""
-        if self.using_fallback:
-            return self._fallback.bucket.waiting_until if self._fallback.bucket else None
-        wait = self._line.wait
-        return wait.until if wait is not None and self._waiters else None
+        head = self._head_wait()
+        return None if head is None else head[0]
 
     @property
     def wait_reason(self) -> str | None:
         """Why the head waiter waits (``"pause"``, ``"reset"``, ``"estimated"``,
         ``"pacing"``, as :attr:`AdaptiveTokenBucket.wait_reason`), or ``None``."""
-        if self.using_fallback:
-            return self._fallback.bucket.wait_reason if self._fallback.bucket else None
+        head = self._head_wait()
+        return None if head is None else head[1]
+
+    def _head_wait(self) -> tuple[float, str] | None:
+        local = self._fallback.head_wait()  # waiting for the local share
+        if local is not None or self.using_fallback:
+            return local
         wait = self._line.wait
-        return wait.reason if wait is not None and self._waiters else None
+        return (wait.until, wait.reason) if wait is not None and self._waiters else None
 
     # -- the RateLimiter protocol ---------------------------------------------------------
 

@@ -31,7 +31,6 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-import hubasync.redis as hubredis
 from hubasync._ratelimit import BudgetUpdate
 from hubasync.errors import HubError, RateLimitError
 from hubasync.redis import RateLimiterUnavailable, RedisRateLimiter, _release_args
@@ -525,7 +524,6 @@ async def test_fallback_goes_back_to_redis_when_it_answers(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(hubredis, "_FALLBACK_RETRY_S", 0.0)
     real = client.evalsha
     failures = [RedisConnectionError("Connection refused")]
 
@@ -536,6 +534,7 @@ async def test_fallback_goes_back_to_redis_when_it_answers(
 
     monkeypatch.setattr(client, "evalsha", flaky)
     limiter = make(fallback="local")
+    limiter._fallback.retry_s = 0.0  # probe again at once
     with caplog.at_level(logging.WARNING, logger="hubasync.redis"):
         await limiter.acquire()
         assert limiter.using_fallback
@@ -672,6 +671,7 @@ async def test_back_on_redis_grants_pass_the_local_share_too(
     blocked = asyncio.create_task(limiter.acquire())  # Redis has budget; the share has not
     await asyncio.sleep(0.1)
     assert not blocked.done()
+    assert limiter.wait_reason == "reset" and limiter.waiting_until is not None  # the share's
     blocked.cancel()
     await asyncio.gather(blocked, return_exceptions=True)
     assert local.in_flight == 4 and (await limiter.snapshot()).in_flight == 3
