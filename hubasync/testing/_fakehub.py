@@ -259,17 +259,38 @@ class FakeHub(CoreSeeding, OrgSeeding):
         *,
         window_s: float | None = None,
         retry_hint: RetryHint | None = None,
+        keep_counts: bool = False,
     ) -> None:
         """Turn rate limiting on (``rate_limit`` per ``window_s``) or off (None).
 
-        Windows restart (every caller gets a full budget).
+        Windows restart (every caller gets a full budget), unless ``keep_counts``: then Hub
+        changes its limit or window length mid-run, as it would in production: each
+        caller's count of the window running now carries into the new window that contains
+        now (the change refills nothing; a window shrinking from 20 s to 10 s in its first
+        half ends 10 s earlier than the answers so far said).
+
+        Raises:
+            ValueError: ``keep_counts`` while rate limiting is off, or with ``rate_limit``
+                None (there are no counts to keep).
         """
         if retry_hint is not None:
             if retry_hint not in RETRY_HINTS:
                 raise ValueError(f"retry_hint must be one of {RETRY_HINTS}, got {retry_hint!r}")
             self._api.retry_hint = retry_hint
+        current = self._api.limiter
+        if keep_counts and (current is None or rate_limit is None):
+            raise ValueError(
+                "keep_counts=True needs rate limiting on before and after the change; "
+                "pass keep_counts=False to turn it on or off"
+            )
         if window_s is not None:
+            if not window_s > 0:
+                raise ValueError(f"window_s must be a positive number of seconds, got {window_s!r}")
             self._window_s = float(window_s)
+        if keep_counts:
+            assert current is not None and rate_limit is not None
+            self._api.limiter = current.resized(rate_limit, self._window_s, self.now())
+            return
         self._api.limiter = (
             FixedWindowLimiter(rate_limit, self._window_s) if rate_limit is not None else None
         )

@@ -64,6 +64,18 @@ class FixedWindowLimiter:
         bucket[1] += 1
         return True, self.limit - bucket[1], reset
 
+    def resized(self, limit: int, window_s: float, now: float) -> FixedWindowLimiter:
+        """The same callers under ``limit`` per ``window_s`` from ``now`` on: each caller's
+        count of the window running at ``now`` carries into the new window that contains
+        ``now`` (changing the window refills nothing); older windows are forgotten."""
+        new = FixedWindowLimiter(limit, window_s)
+        index = math.floor(now / self.window_s)
+        moved = math.floor(now / new.window_s)
+        for key, (bucket_index, count) in self._buckets.items():
+            if bucket_index == index:
+                new._buckets[key] = [moved, count]
+        return new
+
     def clear(self) -> None:
         """Forget every window (all keys get a full budget)."""
         self._buckets.clear()

@@ -7,7 +7,8 @@
 3. :func:`faults` - injected latency, dropped connections, proxy answers (HTML pages, a
    plain-text 429) and bodies cut short;
 4. :func:`rate_limit` - the per-caller fixed window: a 429 with the chosen retry hint when
-   it is used up, ``X-RateLimit-*`` headers on every answer that got through;
+   it is used up, ``X-RateLimit-*`` headers on every answer that got through (less or
+   moved by a rate-header fault: ``Fault.no_rate_headers``, ``Fault.shift_reset``);
 5. :func:`injected_errors` - an injected error status, answered by the app (so it carries
    rate-limit headers, unlike the proxy faults);
 6. :func:`error_answers` - a handler's :class:`HubHTTPError` (or aiohttp's 404/405, or a
@@ -217,6 +218,14 @@ def rate_limit(api: Api) -> Middleware:
         resp.headers["X-RateLimit-Limit"] = str(limiter.limit)
         resp.headers["X-RateLimit-Remaining"] = str(remaining)
         resp.headers["X-RateLimit-Reset"] = str(reset)
+        if api.faults.active:  # a rate-header fault changes what the answer says, not Hub
+            last = allowed and remaining == 0
+            mangled = api.faults.rate_headers(request.method, request.path, resp.headers,
+                                              last=last)  # fmt: skip
+            if mangled is not None:
+                ctx = CONTEXT.get()
+                if ctx.fault_name in (None, "latency"):
+                    ctx.fault_name = mangled.kind
         return resp
 
     return middleware
