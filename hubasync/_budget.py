@@ -382,12 +382,14 @@ def _quota_sync(s: State, now: float, landed: int) -> None:
 def take_over(
     s: State, limit: int, window_s: float, reset_at: float | None, now: float, held: int = 0
 ) -> None:
-    """Rule 11's start: this limiter (``share < 1``) takes over in the middle of a window that
-    others spent through another limiter (Redis failed), knowing Hub's ``limit``, the window
-    and (if known) one of its resets. That window counts as spent: no grant before its reset
-    (before ``now + window_s`` when no reset is known), then the quota per window, from the
-    start-up bucket's pacing at the share of the rate until Hub's count arrives. ``held``:
-    reservations the other limiter granted that are still in flight (they count here)."""
+    """Rule 11's start: this limiter takes over in the middle of a window spent through
+    another limiter (Redis failed), knowing Hub's ``limit``, the window and (if known) one of
+    its resets. That window counts as spent: no grant before its reset (before
+    ``now + window_s`` when no reset is known), then the quota per window (``share < 1``),
+    from the start-up bucket's pacing at the share of the rate until Hub's count arrives.
+    With ``share == 1`` the start-up bucket's first token comes at that reset: the same
+    hold, as this worker may have spent the window itself. ``held``: reservations the other
+    limiter granted that are still in flight (they count here)."""
     s.limit = limit
     s.in_flight += held
     _add_sample(s, window_s)

@@ -153,8 +153,10 @@ class AdaptiveTokenBucket:
         burst: how many requests may start at once before the headers arrive; default
             ``min(10, requests_per_minute)``.
         clock: where time is read and how to sleep (default :class:`SystemClock`).
-        share: the part of Hub's budget this limiter may spend (0 < share <= 1; default 1).
-            ``RedisRateLimiter``'s local fallback uses it so N processes spend one budget.
+        share: the part of Hub's budget this limiter may spend (0 < share <= 1; default 1):
+            below 1, at most ``floor(share * limit)`` requests per Hub window, counting its
+            own grants (rule 11 of :mod:`hubasync._budget`). ``RedisRateLimiter``'s local
+            fallback uses it so N processes spend one budget.
 
     Create one per credential and share it between every task (and every client) using that
     credential. Constructing it creates no asyncio object, so it may be built outside a loop.

@@ -26,7 +26,7 @@ Faults, and what they cost (measured in ``benchmarks/README.md``, "Redis faults"
 - **Redis unreachable, ``fallback="local"``**: a warning, then a per-process limiter with
   this process's *share*: ``fallback_share`` if given, else 1 / the workers that used the key
   within the last two windows (at least 60 s), as recorded in Redis. The window of the
-  switch counts as spent (others spent it through Redis): nothing more before its reset.
+  switch counts as spent (through Redis): nothing more before its reset, whatever the share.
   Then at most ``floor(share * limit)`` per Hub window, counting its own grants, windows
   following Hub's resets; Hub's count only lowers that (rule 11 of :mod:`hubasync._budget`).
   Redis is probed every 30 s. Cost: 0 sends over the limit (1-8 before this rule, 61-63

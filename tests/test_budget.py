@@ -125,6 +125,9 @@ def test_a_share_taking_over_mid_window_grants_nothing_before_that_windows_reset
     s = State(share=1 / 3)
     _budget.take_over(s, 90, 20.0, T0 - 35, T0)  # a reset long past: the window it is in
     assert _budget.take(s, T0 + 1) == Wait(T0 + 5, _budget.ESTIMATED)
+    s = State()  # the whole budget: no quota, but the same hold (the first token at the reset)
+    _budget.take_over(s, 90, 20.0, T0 + 10, T0)
+    assert _budget.take(s, T0 + 1) == Wait(T0 + 10 + 20 / 90, _budget.PACING)
 
 
 def test_a_share_grants_its_quota_per_hub_window_and_hubs_count_only_lowers_it() -> None:
