@@ -35,6 +35,8 @@ _EPOCH_MAX = 1e11
 #: Counts beyond this are garbage.
 _COUNT_MAX = 10**9
 _NUMBER_RE = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
+#: aiohttp's case-insensitive header mappings (read as they are).
+_MULTIDICTS = (CIMultiDictProxy, CIMultiDict)
 #: The retry hints, in order of preference.
 _HINT_NAMES = ("x-retry-after", "retry-after")
 
@@ -157,7 +159,7 @@ def _lower_keys(headers: Mapping[str, Any]) -> Mapping[str, Any]:
 
     aiohttp's case-insensitive multidicts are used as they are (no copy per response).
     """
-    if isinstance(headers, CIMultiDictProxy | CIMultiDict):
+    if type(headers) in _MULTIDICTS or isinstance(headers, _MULTIDICTS):
         return headers
     lowered: dict[str, Any] = {}
     for key, value in headers.items():
