@@ -44,6 +44,7 @@ __all__ = [
     "encode_query",
     "interpret",
     "interpret_fault",
+    "succeeded",
 ]
 
 QueryValue = str | int | float | bool
@@ -208,12 +209,7 @@ def interpret(
     what to scrub from an error body (called only for an error).
     """
     if 200 <= status < 300:
-        state.consecutive_429 = 0
-        if not req.expect_body:
-            return Response(status, headers, None)
-        if req.text:
-            return Response(status, headers, body.decode("utf-8-sig", "replace"))
-        return Response(status, headers, decode_json(body, operation=req.operation, status=status))
+        return succeeded(req, state, status, headers, body)
     if status == 404 and req.method == "DELETE" and state.retries > 0:
         # An earlier attempt's answer was lost, yet Hub did delete: the goal is reached.
         return Response(status, headers, None)
@@ -272,6 +268,22 @@ def interpret(
             )
         )
     return Fail(error)
+
+
+def succeeded(
+    req: Request, state: RetryState, status: int, headers: Mapping[str, str], body: bytes
+) -> Response:
+    """What a 2xx answer means: the :class:`Response`, its body decoded as ``req`` expects.
+
+    All :func:`interpret` does with a 2xx, and all it needs of its context: the transport
+    calls it directly for one (the common case), without interpret's other arguments.
+    """
+    state.consecutive_429 = 0
+    if not req.expect_body:
+        return Response(status, headers, None)
+    if req.text:
+        return Response(status, headers, body.decode("utf-8-sig", "replace"))
+    return Response(status, headers, decode_json(body, operation=req.operation, status=status))
 
 
 def _rate_limited(

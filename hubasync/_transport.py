@@ -45,6 +45,7 @@ from ._sansio import (
     encode_query,
     interpret,
     interpret_fault,
+    succeeded,
 )
 from .errors import HubError, RateLimitError
 
@@ -306,6 +307,8 @@ class Transport:
                 self._bucket.release_nowait(update)
             else:
                 await self.limiter.release(update)
+        if 200 <= status < 300:
+            return succeeded(req, state, status, resp_headers, body)  # interpret's 2xx branch
         if status == 429:
             self.stats.rate_limited += 1
         return interpret(
