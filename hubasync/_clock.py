@@ -47,9 +47,9 @@ class SystemClock:
 
     __slots__ = ()
 
-    def time(self) -> float:
-        """The current unix time (:func:`time.time`)."""
-        return time.time()
+    #: The current unix time: :func:`time.time` itself (read several times per request, so
+    #: without a Python frame of its own).
+    time = staticmethod(time.time)
 
     async def sleep(self, seconds: float) -> None:
         """:func:`asyncio.sleep` for ``seconds`` (negative or NaN sleeps 0)."""
@@ -224,23 +224,24 @@ class SkewEstimator:
         if received_at < sent_at:
             return
         low, high = date - received_at, date + 1.0 - sent_at
-        while self._lows and self._lows[-1][1] <= low:
-            self._lows.pop()
-        self._lows.append((received_at, low))
-        while self._highs and self._highs[-1][1] >= high:
-            self._highs.pop()
-        self._highs.append((received_at, high))
+        lows, highs = self._lows, self._highs
+        while lows and lows[-1][1] <= low:
+            lows.pop()
+        lows.append((received_at, low))
+        while highs and highs[-1][1] >= high:
+            highs.pop()
+        highs.append((received_at, high))
         cutoff = received_at - self._horizon
-        while self._lows[0][0] < cutoff:
-            self._lows.popleft()
-        while self._highs[0][0] < cutoff:
-            self._highs.popleft()
-        best_low, best_high = self._lows[0][1], self._highs[0][1]
+        while lows[0][0] < cutoff:
+            lows.popleft()
+        while highs[0][0] < cutoff:
+            highs.popleft()
+        best_low, best_high = lows[0][1], highs[0][1]
         if best_low > best_high:  # a clock jumped: older observations no longer fit
-            self._lows.clear()
-            self._highs.clear()
-            self._lows.append((received_at, low))
-            self._highs.append((received_at, high))
+            lows.clear()
+            highs.clear()
+            lows.append((received_at, low))
+            highs.append((received_at, high))
             best_low, best_high = low, high
         self._bounds = (best_low, best_high)
 

@@ -154,7 +154,7 @@ def _structure_str(value: Any, _: Any) -> str:
 def _structure_int(value: Any, _: Any) -> int:
     kind = type(value)
     if kind is int:
-        return int(value)
+        return value  # type: ignore[no-any-return]
     if kind is float and value.is_integer():
         return int(value)
     raise _InvalidValue(f"expected an integer, got {_kind(value)}")

@@ -57,9 +57,17 @@ def _text(value: object) -> str | None:
 
 def _parse_count(value: object) -> int | None:
     """A non-negative integer header value; parameters after ``;`` are ignored."""
-    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 10:
-        number = int(value)  # the usual form, plain ASCII digits: no copy, no split
-        return number if number <= _COUNT_MAX else None
+    if type(value) is str:
+        return _parse_count_text(value)  # cached: a window's counts are a few hundred values
+    return _parse_count_any(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_count_text(value: str) -> int | None:
+    return _parse_count_any(value)
+
+
+def _parse_count_any(value: object) -> int | None:
     text = _text(value)
     if text is None:
         return None

@@ -194,7 +194,9 @@ class Transport:
         timeout_s: float | None = None,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """The default ``Send``: one exchange through the client's aiohttp session."""
-        session = self._ensure_session()
+        session = self._session
+        if session is None or self._closed:
+            session = self._ensure_session()
         if not self._owns_session:
             headers = {**self._headers, **(headers or {})}
         options = self._per_request
@@ -223,14 +225,15 @@ class Transport:
         """
         try:
             state = RetryState()
-            url = self.url_for(req.path, req.params)
+            url = api_url(self._base, req.path, req.params)
             while True:
                 token = req.bearer
                 if token is None and req.auth:
                     ready, token = self.auth.token_nowait()
                     if not ready:
                         token = await self.auth.token(self.send_login)
-                self._check_open()  # a closed client fails here, before it waits for anything
+                if self._closed:  # a closed client fails here, before it waits for anything
+                    self._check_open()
                 headers = {"Authorization": f"Bearer {token}"} if token else None
                 if req.content_type:
                     headers = {**(headers or {}), "Content-Type": req.content_type}
@@ -279,7 +282,8 @@ class Transport:
         update: BudgetUpdate | None = None
         sent_at = self._clock.time()
         try:
-            self._check_open()  # ...and here, if it was closed while this request waited
+            if self._closed:  # ...and here, if it was closed while this request waited
+                self._check_open()
             self.stats.requests += 1
             try:
                 status, resp_headers, body = await self.send(
