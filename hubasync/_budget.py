@@ -22,7 +22,10 @@ The rules
     6. A reset earlier than the known one whose window is still running (Hub's windows shrank,
        or its clock stepped back) lowers the count at once but moves the reset only when a
        second response names the same reset (``pend_local``/``pend_raw`` hold the first). A single
-       response never makes the limiter refill early.
+       response never makes the limiter refill early. Issue 12's "or when the limit is
+       refilled" is the refill at the known reset (rule 2), which ends the wait anyway; a count
+       that merely looks refilled confirms nothing: a mangled reset may sit on an answer with a
+       high count, and a count above the known one comes from answers overtaking (rule 3).
     7. A reset further ahead than ``2 * window + 2`` s is suspect: its count is taken, its
        reset waits for a second response naming it (rule 6's confirmation). A reset more than
        an hour ahead is garbage.
