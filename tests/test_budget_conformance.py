@@ -8,7 +8,8 @@ float arithmetic is exact. One pipeline per sequence keeps it fast.
 
 Named cases: every row of issue 12's table, each also run against a Hub-shaped simulation
 (fixed windows on Hub's clock, counting sends over the limit): 0 over-limit sends after the
-first window. Then a seeded random generator of event sequences.
+first window (``tests/test_budget_e2e.py`` runs the same rows through ``HubClient`` against
+FakeHub). Then a seeded random generator of event sequences.
 
 Skips when HUBASYNC_REDIS_URL is unset, except under CI (CI=true), where it fails.
 """

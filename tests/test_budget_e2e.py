@@ -57,7 +57,8 @@ Factory = Callable[..., Any]
 
 @pytest.fixture(params=["in-process", "redis"])
 async def make_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
-    """A factory of limiters of one kind; Redis ones share a fresh key (removed after)."""
+    """A factory of limiters of one kind; Redis ones share a fresh key (removed after) and
+    take ``RedisRateLimiter``'s options (``lease_s``: the in-process limiter has no lease)."""
     if request.param == "in-process":
         yield lambda **_: AdaptiveTokenBucket()
         return
