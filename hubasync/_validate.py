@@ -12,7 +12,7 @@ import math
 import re
 import urllib.parse
 import uuid as _uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Final
 
@@ -27,6 +27,7 @@ __all__ = [
     "group_name",
     "hub_uuid",
     "namespace",
+    "names_list",
     "repository",
     "tag",
     "token_uuid",
@@ -85,6 +86,24 @@ def repository(value: object, *, param: str = "repository") -> str:
             "arguments, e.g. ('library', 'nginx')"
         )
     return _name(param, value, min_len=1, max_len=255)
+
+
+def names_list(
+    values: Iterable[str], check: Callable[[object], str], param: str, kind: str
+) -> list[str]:
+    """``values`` checked one by one with ``check``, duplicates dropped, first-seen order.
+
+    A lone string is refused (iterating it would check its letters): ``param`` names the
+    argument and ``kind`` what its items are, for the message.
+    """
+    if isinstance(values, str):
+        raise ValueError(f"{param} must be a list of {kind}, e.g. [{values!r}], not a string")
+    names: list[str] = []
+    for value in values:
+        check(value)
+        if value not in names:
+            names.append(value)
+    return names
 
 
 def tag(value: object, *, param: str = "tag") -> str:

@@ -363,16 +363,10 @@ async def _audit_personal(hub: HubClient, *, policy: AccessPolicy, now: datetime
 
 
 def _check_orgs(orgs: Iterable[str]) -> list[str]:
-    if isinstance(orgs, str):
-        raise ValueError(
-            f"orgs must be a list of organization names, e.g. [{orgs!r}], not a string"
-        )
-    names: list[str] = []
-    for org in orgs:
-        v.namespace(org, param="org")
-        if org not in names:
-            names.append(org)
-    return names
+    def org(value: object) -> str:
+        return v.namespace(value, param="org")
+
+    return v.names_list(orgs, org, "orgs", "organization names")
 
 
 def audit_access(

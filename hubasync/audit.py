@@ -636,31 +636,14 @@ def _check_repositories(
                 f"repositories names namespace {ns!r}, which is not among the namespaces to "
                 f"audit ({', '.join(names)}); add it to namespaces or drop it"
             )
-        if isinstance(repos, str):
-            raise ValueError(
-                f"repositories[{ns!r}] must be a list of names, e.g. [{repos!r}], not a string"
-            )
-        wanted: list[str] = []
-        for repo in repos:
-            v.repository(repo)
-            if repo not in wanted:
-                wanted.append(repo)
+        wanted = v.names_list(repos, v.repository, f"repositories[{ns!r}]", "names")
         if wanted:
             chosen[ns] = wanted
     return chosen
 
 
 def _check_namespaces(namespaces: Iterable[str]) -> list[str]:
-    if isinstance(namespaces, str):
-        raise ValueError(
-            f"namespaces must be a list of namespaces, e.g. [{namespaces!r}], not a string"
-        )
-    names: list[str] = []
-    for name in namespaces:
-        v.namespace(name)
-        if name not in names:
-            names.append(name)
-    return names
+    return v.names_list(namespaces, v.namespace, "namespaces", "namespaces")
 
 
 class _SourceProbe:
