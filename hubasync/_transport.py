@@ -376,9 +376,17 @@ class Transport:
         return await self.send_login_raw(login.operation, login.path, login.body)
 
     async def send_login_raw(
-        self, operation: str, path: str, body: Mapping[str, str]
+        self,
+        operation: str,
+        path: str,
+        body: Mapping[str, str],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (the request's setting, as in Request)
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> tuple[int, Any]:
-        """POST to a login endpoint; 4xx answers come back as (status, body), not raised."""
+        """POST to a login endpoint; 4xx answers come back as (status, body), not raised.
+        ``timeout``/``max_retries``/``max_wait``: a ``with_options`` view's (None: ours)."""
         if operation != "auth.2fa_login":  # the second step of a login, not another login
             self.stats.logins += 1
         req = Request(
@@ -389,6 +397,9 @@ class Transport:
             idempotent=True,  # a login changes nothing that a repeat could duplicate
             auth=False,
             login=True,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
         try:
             resp = await self.request(req, scrub=False)

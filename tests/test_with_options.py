@@ -36,6 +36,17 @@ async def test_a_view_s_max_retries_and_the_client_s_differ() -> None:
         assert len(srv.seen) == 4  # the client's own: 1 + 2 retries
 
 
+async def test_a_view_s_settings_reach_the_raw_login_endpoints() -> None:
+    async with Scripted() as srv, HubClient(base_url=srv.url, max_retries=2, **FAST) as hub:
+        srv.default = reply(503)
+        with pytest.raises(ServerError):
+            await hub.with_options(max_retries=0).auth.login("alice", "pw")
+        assert len(srv.seen) == 1  # the view's 0 retries, not the client's 2
+        with pytest.raises(ServerError):
+            await hub.auth.login("alice", "pw")
+        assert len(srv.seen) == 4
+
+
 async def test_a_view_s_max_wait_refuses_a_longer_rate_limit_pause() -> None:
     async with Scripted() as srv, HubClient(base_url=srv.url, max_wait=300, **FAST) as hub:
         srv.then(reply(429, {"detail": "slow down"}, {"Retry-After": "30"}))

@@ -7,7 +7,7 @@ Hub answers and do not change the client's own token.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .._validate import check_text
 from ..errors import HubError, TwoFactorRequiredError
@@ -18,9 +18,23 @@ __all__ = ["Auth", "LoginFailed", "SendLogin"]
 
 T = TypeVar("T")
 
-#: POSTs a login body (operation, path, body) without a bearer token; a 4xx answer comes back
-#: as ``(status, body)`` instead of being raised.
-SendLogin = Callable[[str, str, Mapping[str, str]], Awaitable[tuple[int, Any]]]
+
+class SendLogin(Protocol):
+    """POSTs a login body (operation, path, body) without a bearer token, with a view's
+    settings; a 4xx answer comes back as ``(status, body)`` instead of being raised."""
+
+    def __call__(
+        self,
+        operation: str,
+        path: str,
+        body: Mapping[str, str],
+        *,
+        timeout: float | None = ...,
+        max_retries: int | None = ...,
+        max_wait: float | None = ...,
+    ) -> Awaitable[tuple[int, Any]]: ...
+
+
 #: The error for a refused login: (operation, status, body, credentials sent to redact).
 LoginFailed = Callable[[str, int, Any, Collection[str]], HubError]
 
@@ -36,7 +50,10 @@ class Auth(Resource):
         self._login_failed = login_failed
 
     async def _exchange(self, operation: str, path: str, body: dict[str, str]) -> tuple[int, Any]:
-        return await self._send_login(operation, path, body)
+        r = self._requester  # a with_options view's settings reach the login too
+        return await self._send_login(
+            operation, path, body, timeout=r.timeout, max_retries=r.max_retries, max_wait=r.max_wait
+        )
 
     def _result(
         self, operation: str, status: int, data: Any, cls: type[T], sent: dict[str, str]
