@@ -121,8 +121,10 @@ async def test_no_secret_in_any_repr_log_error_or_stats(
     secrets = {"password": PASSWORD, "totp": TOTP, "bob_pat": BOB_PAT, "alice_pat": ALICE_PAT}
     send_login_raw = Transport.send_login_raw
 
-    async def spy(self: Transport, operation: str, path: str, body: Any) -> tuple[int, Any]:
-        status, answer = await send_login_raw(self, operation, path, body)
+    async def spy(
+        self: Transport, operation: str, path: str, body: Any, **settings: Any
+    ) -> tuple[int, Any]:
+        status, answer = await send_login_raw(self, operation, path, body, **settings)
         if isinstance(answer, dict):  # the intermediate 2FA token is a secret too
             for key in ("login_2fa_token", "token", "access_token"):
                 if isinstance(answer.get(key), str):
