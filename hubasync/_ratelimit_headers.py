@@ -99,13 +99,12 @@ def _parse_http_date(value: object) -> float | None:
 
 @functools.lru_cache(maxsize=64)
 def _parse_http_date_raw(value: str) -> float | None:
+    # Cached: every response carries a Date, and within a second they are all the same.
     text = _text(value)
     return None if text is None else _parse_http_date_text(text)
 
 
-@functools.lru_cache(maxsize=64)
 def _parse_http_date_text(text: str) -> float | None:
-    # Cached: every response carries a Date, and within a second they are all the same.
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
