@@ -216,6 +216,11 @@ def _shift(s: State, delta: float) -> None:
     s.ghosts = [t + delta for t in s.ghosts]
 
 
+def _next_boundary(boundary: float, now: float, w: float) -> float:
+    """The first window boundary after ``now`` (``boundary <= now``), windows of ``w`` s."""
+    return boundary + (math.floor((now - boundary) / w) + 1) * w
+
+
 def sync(s: State, now: float) -> None:
     """Bring the state up to ``now``: a clock step back, a window that ended, old ghosts."""
     if s.last_now is not None and now < s.last_now - CLOCK_STEP:
@@ -227,7 +232,7 @@ def sync(s: State, now: float) -> None:
             s.remaining, s.reset_at = None, None
         else:
             w = window(s)
-            s.reset_at += (math.floor((now - s.reset_at) / w) + 1) * w
+            s.reset_at = _next_boundary(s.reset_at, now, w)
             s.remaining = s.limit
         s.from_hub = False
     if s.pend_local is not None and s.pend_local <= now:
@@ -376,7 +381,7 @@ def _quota_sync(s: State, now: float, landed: int) -> None:
     if hub is not None and hub > s.quota_reset:  # the same window, ending a little later
         s.quota_reset = hub
     if now >= s.quota_reset:
-        s.quota_reset += (math.floor((now - s.quota_reset) / w) + 1) * w
+        s.quota_reset = _next_boundary(s.quota_reset, now, w)
         s.quota_used = s.in_flight
     if hub is not None and hub < s.quota_reset - w / 2:  # Hub's window ends earlier
         s.quota_reset, s.quota_used = hub, max(s.quota_used, _quota(s))
@@ -399,7 +404,7 @@ def take_over(
     if reset_at is None:
         reset_at = now + window_s
     elif reset_at <= now:
-        reset_at += (math.floor((now - reset_at) / window_s) + 1) * window_s
+        reset_at = _next_boundary(reset_at, now, window_s)
     s.quota_reset, s.quota_used = reset_at, _quota(s)
     s.tokens, s.tokens_at = 0.0, reset_at
 
