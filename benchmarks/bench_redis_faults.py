@@ -99,6 +99,10 @@ class Fleet:
         ]
         for hub in hubs:
             await stack.enter_async_context(hub)
+        # Exits run last-in first-out: the loops stop before the clients and FakeHub close.
+        # (Closed under running loops, a connection FakeHub accepts during its shutdown is
+        # never closed on the server side: a ResourceWarning in the test that ends the run.)
+        stack.push_async_callback(self._stop_loops)
         await asyncio.sleep((math.floor(time.time() / self.window) + 1) * self.window - time.time())
         self._loops = [
             asyncio.create_task(self._loop(hub)) for hub in hubs for _ in range(self.tasks)
@@ -119,9 +123,12 @@ class Fleet:
                 continue
             self.ok += 1
 
-    async def _close(self) -> None:
+    async def _stop_loops(self) -> None:
         self._stop = True
         await asyncio.gather(*self._loops, return_exceptions=True)
+
+    async def _close(self) -> None:
+        await self._stop_loops()  # when entering failed after the loops started
         for limiter in self.limiters:
             await limiter.aclose()
         await self.good.aclose()
