@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import random
@@ -116,6 +117,7 @@ class FakeHub(CoreSeeding, OrgSeeding):
         )
         self._window_s = float(window_s)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self._port: int | None = None
         self._generated: GeneratedData | None = None
 
@@ -131,19 +133,38 @@ class FakeHub(CoreSeeding, OrgSeeding):
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self._host, self._requested_port)
-            await site.start()
+            # The listener is ours (aiohttp's low-level `runner.server` protocol factory), not a
+            # TCPSite's, so that close() can stop accepting before it closes: see there.
+            protocols = runner.server
+            if protocols is None:  # setup() sets it; aiohttp types it Optional
+                raise RuntimeError("aiohttp's AppRunner.setup() made no server")
+            listener = await asyncio.get_running_loop().create_server(
+                protocols, self._host, self._requested_port
+            )
         except BaseException:
             await runner.cleanup()
             raise
-        self._runner = runner
-        address = runner.addresses[0]
-        self._port = int(address[1])
+        self._runner, self._listener = runner, listener
+        self._port = int(listener.sockets[0].getsockname()[1])
         return self
 
     async def close(self) -> None:
         """Stop serving and close every connection. Safe to call twice."""
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            # asyncio's selector loop (CPython 3.11) attaches a socket accepted just before the
+            # listener closed to the closed server (an AssertionError), and that socket is
+            # never closed. So: accept nothing more (a queued accept callback is cancelled with
+            # its reader), let the connections already accepted reach aiohttp (transport, then
+            # connection_made), and only then close the listener and the connections.
+            loop = asyncio.get_running_loop()
+            if isinstance(loop, asyncio.SelectorEventLoop):
+                for sock in listener.sockets:
+                    loop.remove_reader(sock.fileno())
+                for _ in range(2):
+                    await asyncio.sleep(0)
+            listener.close()
         if runner is not None:
             await runner.cleanup()
 
