@@ -99,9 +99,8 @@ class Fleet:
         ]
         for hub in hubs:
             await stack.enter_async_context(hub)
-        # Exits run last-in first-out: the loops stop before the clients and FakeHub close.
-        # (Closed under running loops, a connection FakeHub accepts during its shutdown is
-        # never closed on the server side: a ResourceWarning in the test that ends the run.)
+        # Exits run last-in first-out: the loops stop before the clients and FakeHub they use
+        # close (closed under them, they kept connecting to a FakeHub shutting down).
         stack.push_async_callback(self._stop_loops)
         await asyncio.sleep((math.floor(time.time() / self.window) + 1) * self.window - time.time())
         self._loops = [
